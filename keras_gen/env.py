@@ -1,0 +1,86 @@
+"""The learner's environment: fast mode, versions, devices and data sources.
+
+Notebooks call :func:`fast_mode` to shrink their budgets when the test command
+runs them, and notebook 00 prints :func:`describe` so a learner sees at a
+glance what their machine has.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+FAST_ENV_VAR = "KERAS_GEN_FAST"
+
+
+def fast_mode() -> bool:
+    """Whether notebooks should run their small "fast" budget.
+
+    ``make test`` sets ``KERAS_GEN_FAST=1`` so that every notebook finishes in
+    about a minute; without it a notebook runs its full budget.
+
+    Returns:
+        True when the environment variable ``KERAS_GEN_FAST`` is set to a
+        non-empty value other than ``0``/``false``/``no``.
+
+    Example:
+        >>> import os
+        >>> os.environ["KERAS_GEN_FAST"] = "1"
+        >>> fast_mode()
+        True
+    """
+    value = os.environ.get(FAST_ENV_VAR, "").strip().lower()
+    return value not in ("", "0", "false", "no")
+
+
+def pick(full, fast):
+    """Return ``fast`` in fast mode and ``full`` otherwise.
+
+    Args:
+        full: The value for a full, unhurried run.
+        fast: The value used under ``make test``.
+
+    Returns:
+        One of the two values.
+
+    Example:
+        >>> epochs = pick(full=30, fast=1)
+    """
+    return fast if fast_mode() else full
+
+
+def describe() -> dict[str, str]:
+    """Collect versions, the Keras backend and the compute devices.
+
+    Returns:
+        An ordered dict of human-readable facts, e.g. ``{"python": "3.11.7",
+        "keras": "3.15.1", "backend": "tensorflow", "devices": "CPU", ...}``.
+
+    Example:
+        >>> facts = describe()
+        >>> sorted(facts)[:2]
+        ['backend', 'cpu cores']
+    """
+    import keras
+    import numpy as np
+
+    facts = {
+        "python": sys.version.split()[0],
+        "platform": f"{platform.system()} {platform.machine()}",
+        "cpu cores": str(os.cpu_count()),
+        "numpy": np.__version__,
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+    }
+    if keras.backend.backend() == "tensorflow":
+        # TensorFlow directly: Keras has no device listing of its own.
+        import tensorflow as tf
+
+        facts["tensorflow"] = tf.__version__
+        devices = tf.config.list_physical_devices()
+        kinds = sorted({d.device_type for d in devices})
+        gpus = [d for d in devices if d.device_type == "GPU"]
+        facts["devices"] = ", ".join(kinds) + (f" ({len(gpus)} GPU)" if gpus else "")
+    facts["fast mode"] = str(fast_mode())
+    return facts

@@ -1,0 +1,173 @@
+"""Figures every notebook and the demo share: image grids, curves, strips.
+
+Each function returns a Matplotlib ``Figure`` (shown inline in a notebook) and
+``save_*`` variants write a small PNG and close the figure (for scripts).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+PNG_DPI = 80
+
+
+def _to_display(images) -> np.ndarray:
+    """Map images from [-1, 1] to [0, 1] and drop a single channel axis."""
+    images = np.asarray(images, dtype="float32")
+    if images.ndim == 2:
+        images = images[None]
+    if images.ndim not in (3, 4):
+        raise ValueError(
+            "Expected images with shape (n, h, w), (n, h, w, c) or (h, w). "
+            f"Received: shape={images.shape}"
+        )
+    images = np.clip((images + 1.0) / 2.0, 0.0, 1.0)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    return images
+
+
+def image_grid(images, ncols: int | None = None, title: str | None = None,
+               labels=None, scale: float = 1.0):
+    """Draw images in [-1, 1] as a grid.
+
+    Args:
+        images: ``(n, h, w)`` or ``(n, h, w, c)`` in [-1, 1] (the GAN's range).
+        ncols: Columns; default a near-square grid.
+        title: Figure title.
+        labels: Optional ``n`` captions drawn under the images.
+        scale: Size of one cell in inches.
+
+    Returns:
+        The Matplotlib figure.
+
+    Example:
+        >>> fig = image_grid(np.zeros((4, 28, 28, 1)), title="blank")
+    """
+    images = _to_display(images)
+    n = len(images)
+    ncols = ncols or math.ceil(math.sqrt(n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * scale, nrows * scale + (0.4 if title else 0)),
+        squeeze=False,
+    )
+    for index, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if index < n:
+            ax.imshow(images[index], cmap="gray", vmin=0, vmax=1)
+            if labels is not None:
+                ax.set_title(str(labels[index]), fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def save_image_grid(images, path, **kwargs) -> str:
+    """Save :func:`image_grid` as a PNG and return the path.
+
+    Example:
+        >>> save_image_grid(np.zeros((4, 28, 28, 1)), "/tmp/grid.png")
+        '/tmp/grid.png'
+    """
+    return _save(image_grid(images, **kwargs), path)
+
+
+def loss_curves(history, keys=None, title: str = "Training curves", ax=None):
+    """Plot per-epoch metrics of a Keras ``History`` (or a dict of lists).
+
+    Args:
+        history: ``model.fit(...)`` return value, or its ``.history`` dict.
+        keys: Which metrics; default every one recorded.
+        title: Axes title.
+        ax: Draw into this axes instead of a new figure.
+
+    Returns:
+        The Matplotlib figure.
+
+    Example:
+        >>> fig = loss_curves({"d_loss": [1.3, 1.2], "g_loss": [0.8, 0.9]})
+    """
+    logs = getattr(history, "history", history)
+    keys = keys or list(logs)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+    else:
+        fig = ax.figure
+    for key in keys:
+        values = logs[key]
+        ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3, label=key)
+    ax.set_xlabel("epoch")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def save_loss_curves(history, path, **kwargs) -> str:
+    """Save :func:`loss_curves` as a PNG and return the path."""
+    return _save(loss_curves(history, **kwargs), path)
+
+
+def interpolate_latents(start, end, steps: int = 10, spherical: bool = True):
+    """Points on the way from one latent vector to another.
+
+    Spherical interpolation keeps the norm of Gaussian noise typical along the
+    path (linear mixing shrinks it towards the middle, where the generator saw
+    little training noise).
+
+    Args:
+        start: Latent vector ``(latent_dim,)``.
+        end: Latent vector ``(latent_dim,)``.
+        steps: Number of points, ends included.
+        spherical: Use slerp instead of a straight line.
+
+    Returns:
+        float32 ``(steps, latent_dim)``.
+
+    Example:
+        >>> interpolate_latents(np.ones(3), -np.ones(3), steps=5).shape
+        (5, 3)
+    """
+    if steps < 2:
+        raise ValueError(f"Expected steps >= 2. Received: steps={steps}")
+    start = np.asarray(start, dtype="float64")
+    end = np.asarray(end, dtype="float64")
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    if spherical:
+        cos = np.dot(start, end) / (np.linalg.norm(start) * np.linalg.norm(end))
+        omega = np.arccos(np.clip(cos, -1.0, 1.0))
+        if omega > 1e-6:
+            path = (np.sin((1 - t) * omega) * start + np.sin(t * omega) * end) / np.sin(
+                omega
+            )
+            return path.astype("float32")
+    return ((1 - t) * start + t * end).astype("float32")
+
+
+def interpolation_strip(images, title: str | None = "Latent interpolation"):
+    """Draw a row of images, e.g. decoded points of :func:`interpolate_latents`.
+
+    Args:
+        images: ``(steps, h, w[, c])`` in [-1, 1].
+        title: Figure title.
+
+    Returns:
+        The Matplotlib figure.
+    """
+    return image_grid(images, ncols=len(images), title=title)
+
+
+def _save(fig, path) -> str:
+    directory = os.path.dirname(os.fspath(path))
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    fig.savefig(path, dpi=PNG_DPI)
+    plt.close(fig)
+    return os.fspath(path)
