@@ -6,7 +6,7 @@ Prints, in one run:
   * each rate's achieved GFLOP/s as a fraction of the ceiling, and the ratio.
 
 Usage:
-    .venv/bin/python benchmarks/gan_throughput.py [--steps 300] [--batch 128]
+    .venv/bin/python benchmarks/gan_throughput.py [--steps 150] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -50,17 +50,14 @@ def flops_per_step(generator_params: int, discriminator_params: int, batch: int)
     return batch * (8 * generator_params + 16 * discriminator_params)
 
 
-def steps_per_second(jit: bool, batch: int, steps: int, images) -> float:
+def make_gan(jit: bool) -> GAN:
     keras.utils.set_random_seed(0)
     gan = GAN(build_generator(), build_discriminator(), seed=0)
     gan.compile(jit_compile=jit)
-    dataset = (
-        tf.data.Dataset.from_tensor_slices(images)
-        .repeat()
-        .batch(batch, drop_remainder=True)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    gan.fit(dataset, steps_per_epoch=20, epochs=1, verbose=0)  # compile + warm up
+    return gan
+
+
+def steps_per_second(gan: GAN, dataset, steps: int) -> float:
     start = time.perf_counter()
     gan.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
     return steps / (time.perf_counter() - start)
@@ -68,28 +65,43 @@ def steps_per_second(jit: bool, batch: int, steps: int, images) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=150, help="steps per round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=128)
     args = parser.parse_args()
 
     # Random images stand in for Fashion-MNIST: the step's cost does not
     # depend on pixel values, and the benchmark then needs no data files.
-    images = np.random.default_rng(0).uniform(-1, 1, (4096, 28, 28, 1)).astype(
-        "float32"
+    images = (
+        np.random.default_rng(0).uniform(-1, 1, (4096, 28, 28, 1)).astype("float32")
     )
     ceiling = matmul_ceiling()
     flops = flops_per_step(
-        build_generator().count_params(), build_discriminator().count_params(),
+        build_generator().count_params(),
+        build_discriminator().count_params(),
         args.batch,
     )
-    print(f"machine: {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores; TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    )
     print(f"matmul ceiling (float32 4096^3): {ceiling:.1f} GFLOP/s")
     print(f"GAN step: {flops / 1e9:.2f} GFLOP at batch {args.batch}")
-    rates = {}
-    for jit in (True, False):
-        rate = steps_per_second(jit, args.batch, args.steps, images)
-        rates[jit] = rate
+    dataset = (
+        tf.data.Dataset.from_tensor_slices(images)
+        .repeat()
+        .batch(args.batch, drop_remainder=True)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    gans = {jit: make_gan(jit) for jit in (True, False)}
+    for gan in gans.values():
+        gan.fit(dataset, steps_per_epoch=20, epochs=1, verbose=0)  # compile, warm up
+    # Interleaved rounds, best of each: a shared machine's noise hits both alike.
+    rates = {True: 0.0, False: 0.0}
+    for _ in range(args.rounds):
+        for jit, gan in gans.items():
+            rates[jit] = max(rates[jit], steps_per_second(gan, dataset, args.steps))
+    for jit, rate in rates.items():
         achieved = rate * flops / 1e9
         print(
             f"jit_compile={jit!s:5}: {rate:6.1f} steps/s, "

@@ -23,6 +23,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,10 +69,13 @@ _MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.
 
 DATASETS = ("fashion_mnist", "mnist")
 SPLITS = ("train", "test")
-FIX_COMMAND = (
-    "sudo apt-get install dataset-fashion-mnist   # Debian/Ubuntu, no download later\n"
-    "  or, once online: python -m keras_gen.cli data --download"
-)
+_FIX_COMMANDS = {
+    "fashion_mnist": (
+        "sudo apt-get install dataset-fashion-mnist  (Debian/Ubuntu, works offline "
+        "afterwards), or once online: keras-gen data --download"
+    ),
+    "mnist": "once online: keras-gen data --download  (MNIST has no Debian package)",
+}
 
 
 class DataNotFoundError(FileNotFoundError):
@@ -163,14 +167,14 @@ def _read_verified(path: Path, expected_sha256: str) -> bytes:
     except (OSError, EOFError, gzip.BadGzipFile) as error:
         raise ChecksumError(
             f"Could not read {path}: {error}. The file is damaged or truncated; "
-            f"delete it and fetch it again ({FIX_COMMAND})."
+            "delete it and fetch it again (keras-gen data --download)."
         ) from error
     actual = hashlib.sha256(payload).hexdigest()
     if actual != expected_sha256:
         raise ChecksumError(
             f"{path} is corrupt or not the expected file: its SHA-256 is {actual}, "
             f"expected {expected_sha256}. Delete it and fetch it again "
-            f"({FIX_COMMAND})."
+            "(keras-gen data --download)."
         )
     return payload
 
@@ -259,12 +263,12 @@ def find_data(
             raise DataNotFoundError(
                 f"No local copy of {name} was found and the download failed "
                 f"({type(error).__name__}: {error}).\nSearched:\n{searched}\n"
-                f"Fix: {FIX_COMMAND}"
+                f"Fix: {_FIX_COMMANDS[name]}"
             ) from error
         return DataSource(name, directory, "download")
     raise DataNotFoundError(
         f"No local copy of {name} was found and downloads are disabled.\n"
-        f"Searched:\n{searched}\nFix: {FIX_COMMAND}\n"
+        f"Searched:\n{searched}\nFix: {_FIX_COMMANDS[name]}\n"
         f"(or point KERAS_GEN_DATA at a directory that holds the files)."
     )
 
@@ -378,6 +382,11 @@ def make_dataset(
     """
     import tensorflow as tf
 
+    # fit(dataset) warns that its shuffle=True default is ignored for a
+    # tf.data.Dataset; this one shuffles itself, so the warning only confuses.
+    warnings.filterwarnings(
+        "ignore", message="`shuffle=True` was passed", category=UserWarning
+    )
     if batch_size < 1:
         raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
     if subset is not None:
@@ -391,9 +400,7 @@ def make_dataset(
         )
     dataset = tf.data.Dataset.from_tensor_slices(images.astype("float32"))
     if shuffle:
-        dataset = dataset.shuffle(
-            len(images), seed=seed, reshuffle_each_iteration=True
-        )
+        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(
         tf.data.AUTOTUNE
     )

@@ -31,7 +31,8 @@ LEAKY_SLOPE = 0.2
 def _check_latent_dim(latent_dim) -> int:
     if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)):
         raise ValueError(
-            f"Expected latent_dim to be a positive int. Received: latent_dim={latent_dim!r}"
+            "Expected latent_dim to be a positive int. "
+            f"Received: latent_dim={latent_dim!r}"
         )
     if latent_dim <= 0:
         raise ValueError(f"Expected latent_dim > 0. Received: latent_dim={latent_dim}")
@@ -178,12 +179,14 @@ def build_dcgan_generator(
             layers.BatchNormalization(),
             layers.LeakyReLU(negative_slope=LEAKY_SLOPE),
             layers.Reshape(start),  # (batch, h/4, w/4, 2f)
-            layers.Conv2DTranspose(base_filters, 4, strides=2, padding="same",
-                                   use_bias=False),  # (batch, h/2, w/2, f)
+            layers.Conv2DTranspose(
+                base_filters, 4, strides=2, padding="same", use_bias=False
+            ),  # (batch, h/2, w/2, f)
             layers.BatchNormalization(),
             layers.LeakyReLU(negative_slope=LEAKY_SLOPE),
-            layers.Conv2DTranspose(channels, 4, strides=2, padding="same",
-                                   activation="tanh"),  # (batch, h, w, c)
+            layers.Conv2DTranspose(
+                channels, 4, strides=2, padding="same", activation="tanh"
+            ),  # (batch, h, w, c)
         ],
         name="dcgan_generator",
     )
@@ -209,7 +212,9 @@ def build_dcgan_discriminator(
     return keras.Sequential(
         [
             keras.Input(shape=image_shape),
-            layers.Conv2D(base_filters, 4, strides=2, padding="same"),  # (b, h/2, w/2, f)
+            layers.Conv2D(
+                base_filters, 4, strides=2, padding="same"
+            ),  # (b, h/2, w/2, f)
             layers.LeakyReLU(negative_slope=LEAKY_SLOPE),
             layers.Conv2D(2 * base_filters, 4, strides=2, padding="same"),  # h/4, w/4
             layers.LeakyReLU(negative_slope=LEAKY_SLOPE),
@@ -342,6 +347,25 @@ class GAN(keras.Model):
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
 
+    def get_compile_config(self):
+        # Saved with the model so that a reloaded GAN can resume training.
+        return {
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "jit_compile": self.jit_compile,
+        }
+
+    def compile_from_config(self, config):
+        self.compile(
+            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+            jit_compile=config["jit_compile"],
+        )
+        # Build the optimizers now so their saved state (step count, moments)
+        # is restored too, not skipped.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
     @property
     def metrics(self):
         return [
@@ -358,7 +382,8 @@ class GAN(keras.Model):
     def _check_batch(self, images):
         if tuple(images.shape[1:]) != self.image_shape:
             raise ValueError(
-                f"Expected a batch of images with shape (batch, {', '.join(map(str, self.image_shape))}). "
+                "Expected a batch of images with shape "
+                f"(batch, {', '.join(map(str, self.image_shape))}). "
                 f"Received: images.shape={tuple(images.shape)}"
             )
 
@@ -388,7 +413,7 @@ class GAN(keras.Model):
             )
         grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(
-            zip(grads, self.discriminator.trainable_weights)
+            zip(grads, self.discriminator.trainable_weights, strict=True)
         )
 
         # 2. Generator step: make the discriminator say "real" to new fakes.
@@ -401,7 +426,9 @@ class GAN(keras.Model):
             # log(1 - D(G(z))), whose gradient vanishes early in training.
             g_loss = _bce_with_logits(fake_logits_g, True)
         grads = tape.gradient(g_loss, self.generator.trainable_weights)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        self.g_optimizer.apply_gradients(
+            zip(grads, self.generator.trainable_weights, strict=True)
+        )
 
         self.d_loss_tracker.update_state(d_loss)
         self.g_loss_tracker.update_state(g_loss)

@@ -31,8 +31,13 @@ def _to_display(images) -> np.ndarray:
     return images
 
 
-def image_grid(images, ncols: int | None = None, title: str | None = None,
-               labels=None, scale: float = 1.0):
+def image_grid(
+    images,
+    ncols: int | None = None,
+    title: str | None = None,
+    labels=None,
+    scale: float = 1.0,
+):
     """Draw images in [-1, 1] as a grid.
 
     Args:
@@ -53,7 +58,9 @@ def image_grid(images, ncols: int | None = None, title: str | None = None,
     ncols = ncols or math.ceil(math.sqrt(n))
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(ncols * scale, nrows * scale + (0.4 if title else 0)),
+        nrows,
+        ncols,
+        figsize=(ncols * scale, nrows * scale + (0.4 if title else 0)),
         squeeze=False,
     )
     for index, ax in enumerate(axes.flat):

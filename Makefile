@@ -1,0 +1,79 @@
+# keras-gen: two commands from a fresh clone.
+#   make demo   train the article's GAN, write outputs/ (about 3 minutes on 2 CPU cores)
+#   make test   lint, unit tests and every notebook in fast mode (about 10 minutes)
+# Both create or reuse .venv and make sure Fashion-MNIST is on disk.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+
+.DEFAULT_GOAL := help
+.PHONY: help demo test unit nbtest lint notebooks data bench clean
+
+help:
+	@echo "make demo       train the article's GAN on Fashion-MNIST, write outputs/"
+	@echo "make test       ruff + unit tests + every notebook (fast mode, offline)"
+	@echo "make notebooks  re-execute every notebook in full mode, storing outputs"
+	@echo "make bench      run the benchmarks (numbers for benchmarks/RESULTS.md)"
+	@echo "make data       find or install Fashion-MNIST and verify its checksums"
+	@echo "make clean      remove .venv, outputs/ and caches"
+
+# The virtual environment is rebuilt only when pyproject.toml changes, so a
+# second `make test` installs nothing.
+$(STAMP): pyproject.toml
+	@if ! $(PYTHON) -m venv $(VENV) 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing python3-venv (Debian/Ubuntu ship venv separately)"; \
+	    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; \
+	    rm -rf $(VENV); $(PYTHON) -m venv $(VENV); \
+	  else \
+	    echo "error: '$(PYTHON) -m venv' failed. On Debian/Ubuntu run:"; \
+	    echo "  sudo apt-get install python3-venv"; exit 1; \
+	  fi; \
+	fi
+	$(PIP) install --quiet --upgrade "pip>=23"
+	$(PIP) install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+# Fashion-MNIST: Debian's package when we may use apt, else a Keras download.
+data: $(STAMP)
+	@if ! $(BIN)/keras-gen data >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's dataset-fashion-mnist (30 MB, once)"; \
+	    apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null; \
+	  else \
+	    $(BIN)/keras-gen data --download; \
+	  fi; \
+	fi
+	@$(BIN)/keras-gen data
+
+demo: data
+	$(BIN)/keras-gen demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check keras_gen tests benchmarks tools notebooks
+
+# Tests never touch the network: KERAS_GEN_OFFLINE=1 turns every download off.
+unit: data
+	KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest tests
+
+nbtest: data
+	KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest \
+	  --nbval-lax --nbval-current-env notebooks
+
+test: data lint
+	KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest \
+	  --nbval-lax --nbval-current-env tests notebooks
+
+# Stored notebook outputs come from this target only: a real full-mode run.
+notebooks: data
+	env -u KERAS_GEN_FAST $(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/gan_throughput.py
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

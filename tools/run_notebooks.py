@@ -1,0 +1,62 @@
+"""Re-execute notebooks in place, in full mode, and record their run times.
+
+``make notebooks`` calls this; it is the only way stored outputs are made.
+Timing metadata is not recorded in cells (it would change on every run), and
+each notebook's wall time goes to ``notebooks/runtimes.json``, which notebook
+00 and the README quote.
+
+Usage:
+    python tools/run_notebooks.py notebooks/02_gan.ipynb [...]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+RUNTIMES = Path("notebooks/runtimes.json")
+
+
+def run(path: Path) -> float:
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=1800,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.write(notebook, path)
+    return seconds
+
+
+def main(paths: list[str]) -> None:
+    if os.environ.get("KERAS_GEN_FAST"):
+        sys.exit("Unset KERAS_GEN_FAST: stored outputs come from full-mode runs.")
+    runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
+    for name in paths:
+        path = Path(name)
+        print(f"running {path} ...", flush=True)
+        seconds = run(path)
+        runtimes[path.stem] = {
+            "seconds": round(seconds, 1),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        }
+        print(f"  {seconds:.0f} s", flush=True)
+        RUNTIMES.write_text(json.dumps(runtimes, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
