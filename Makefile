@@ -53,19 +53,20 @@ demo: data
 	$(BIN)/keras-gen demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check keras_gen tests benchmarks tools notebooks
+	$(BIN)/ruff check keras_gen tests benchmarks tools solutions notebooks
 
 # Tests never touch the network: KERAS_GEN_OFFLINE=1 turns every download off.
+# --doctest-modules runs every docstring Example, so none of them can rot.
 unit: data
-	KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest tests
+	KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest --doctest-modules keras_gen tests
 
 nbtest: data
 	KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest \
 	  --nbval-lax --nbval-current-env notebooks
 
 test: data lint
-	KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest \
-	  --nbval-lax --nbval-current-env tests notebooks
+	KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest --doctest-modules \
+	  --nbval-lax --nbval-current-env keras_gen tests notebooks
 
 # Stored notebook outputs come from this target only: a real full-mode run.
 notebooks: data

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import time
 
 FAST_ENV_VAR = "KERAS_GEN_FAST"
 
@@ -84,3 +85,33 @@ def describe() -> dict[str, str]:
         facts["devices"] = ", ".join(kinds) + (f" ({len(gpus)} GPU)" if gpus else "")
     facts["fast mode"] = str(fast_mode())
     return facts
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """Measure this machine's float32 matrix-multiply speed in GFLOP/s.
+
+    A large matmul is the fastest thing a CPU does with neural-network
+    arithmetic, so it is the ceiling that training speeds are compared with.
+
+    Args:
+        size: Side of the square matrices (``2 * size**3`` FLOPs per product).
+        repeats: Timed products; the fastest counts (noise only slows down).
+
+    Returns:
+        Best GFLOP/s observed.
+
+    Example:
+        >>> matmul_gflops(256, repeats=2) > 0
+        True
+    """
+    import keras
+
+    a = keras.random.normal((size, size), seed=0)
+    b = keras.random.normal((size, size), seed=1)
+    keras.ops.convert_to_numpy(keras.ops.matmul(a, b))  # warm up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9

@@ -178,3 +178,56 @@ def _save(fig, path) -> str:
     fig.savefig(path, dpi=PNG_DPI)
     plt.close(fig)
     return os.fspath(path)
+
+
+def mosaic(images, ncols: int = 8) -> np.ndarray:
+    """Tile images into one array, ready for ``imshow``.
+
+    Args:
+        images: ``(n, h, w[, 1])`` in [-1, 1]; ``n`` must be a multiple of
+            ``ncols``.
+        ncols: Images per row.
+
+    Returns:
+        ``(rows*h, ncols*w)`` array in [0, 1].
+
+    Example:
+        >>> mosaic(np.zeros((16, 28, 28, 1)), ncols=8).shape
+        (56, 224)
+    """
+    images = _to_display(images)
+    if images.ndim != 3 or len(images) % ncols:
+        raise ValueError(
+            f"Expected (n, h, w[, 1]) grey images with n a multiple of ncols={ncols}. "
+            f"Received: shape={images.shape}"
+        )
+    n, height, width = images.shape
+    rows = images.reshape(n // ncols, ncols, height, width)
+    return rows.transpose(0, 2, 1, 3).reshape(n // ncols * height, ncols * width)
+
+
+def side_by_side(named_images: dict, ncols: int = 8, title: str | None = None):
+    """Draw several image sets next to each other, one panel per set.
+
+    Args:
+        named_images: ``{panel title: images (n, h, w[, 1]) in [-1, 1]}``.
+        ncols: Images per row inside each panel.
+        title: Figure title.
+
+    Returns:
+        The Matplotlib figure.
+
+    Example:
+        >>> fig = side_by_side({"a": np.zeros((8, 28, 28)), "b": np.ones((8, 28, 28))})
+    """
+    fig, axes = plt.subplots(
+        1, len(named_images), figsize=(5 * len(named_images), 3), squeeze=False
+    )
+    for ax, (name, images) in zip(axes[0], named_images.items(), strict=True):
+        ax.imshow(mosaic(images, ncols), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(name)
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

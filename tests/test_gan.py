@@ -196,3 +196,19 @@ def test_reloaded_gan_keeps_its_optimizers_and_can_resume(tmp_path):
         int(reloaded.g_optimizer.iterations) == int(model.g_optimizer.iterations) == 4
     )
     reloaded.fit(_tiny_images(), batch_size=16, epochs=1, verbose=0)
+
+
+def test_xla_is_chosen_for_dense_and_not_for_convolutional_gans():
+    dense = gan.GAN(gan.build_generator(), gan.build_discriminator())
+    dense.compile()
+    assert dense.jit_compile is True
+    conv = gan.GAN(gan.build_dcgan_generator(), gan.build_dcgan_discriminator())
+    conv.compile()
+    assert conv.jit_compile is False
+    conv.compile(jit_compile=True)
+    assert conv.jit_compile is True
+
+
+def test_generator_layer_names_say_what_they_are():
+    names = [layer.name for layer in gan.build_generator().layers]
+    assert names[0] == "dense_256" and names[-2:] == ["to_pixels", "to_image"]

@@ -61,3 +61,21 @@ def test_interpolation_strip_is_one_row():
     fig = plotting.interpolation_strip(np.zeros((6, 28, 28, 1)))
     assert len(fig.axes) == 6
     plt.close(fig)
+
+
+def test_mosaic_tiles_row_by_row():
+    images = np.stack([np.full((2, 3), v) for v in (-1.0, 1.0, -1.0, 1.0)])
+    tiled = plotting.mosaic(images, ncols=2)
+    assert tiled.shape == (4, 6)
+    np.testing.assert_array_equal(tiled[:2, :3], 0.0)
+    np.testing.assert_array_equal(tiled[:2, 3:], 1.0)
+    with pytest.raises(ValueError, match="multiple of ncols=3"):
+        plotting.mosaic(images, ncols=3)
+
+
+def test_side_by_side_has_one_panel_per_set():
+    fig = plotting.side_by_side(
+        {"a": np.zeros((4, 5, 5)), "b": np.zeros((4, 5, 5))}, ncols=2, title="t"
+    )
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+    plt.close(fig)

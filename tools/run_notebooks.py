@@ -31,6 +31,9 @@ def run(path: Path) -> float:
         timeout=1800,
         kernel_name="python3",
         record_timing=False,
+        # TensorFlow's C++ start-up logs go to the terminal, not into the
+        # stored outputs (ipykernel would otherwise capture file descriptor 2).
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
@@ -45,6 +48,9 @@ def run(path: Path) -> float:
 def main(paths: list[str]) -> None:
     if os.environ.get("KERAS_GEN_FAST"):
         sys.exit("Unset KERAS_GEN_FAST: stored outputs come from full-mode runs.")
+    from keras_gen.env import matmul_gflops
+
+    gflops = round(matmul_gflops(), 1)
     runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
     for name in paths:
         path = Path(name)
@@ -53,6 +59,7 @@ def main(paths: list[str]) -> None:
         runtimes[path.stem] = {
             "seconds": round(seconds, 1),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+            "gflops": gflops,
         }
         print(f"  {seconds:.0f} s", flush=True)
         RUNTIMES.write_text(json.dumps(runtimes, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,23 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_gen.callbacks import TimeBudget
+
+
+def test_time_budget_stops_training_early():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    budget = TimeBudget(0.5)
+    x = np.zeros((64, 2), "float32")
+    history = model.fit(
+        x, x[:, :1], batch_size=8, epochs=100_000, verbose=0, callbacks=[budget]
+    )
+    assert budget.elapsed >= 0.5
+    assert budget.steps == 8 * len(history.history["loss"]) or budget.steps > 0
+    assert len(history.history["loss"]) < 100_000
+
+
+def test_time_budget_must_be_positive():
+    with pytest.raises(ValueError, match="Received: seconds=0"):
+        TimeBudget(0)
