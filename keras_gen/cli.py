@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-DEMO_EPOCHS = 20
+DEMO_EPOCHS = 15
 
 
 def _quiet_tensorflow() -> None:

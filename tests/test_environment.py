@@ -1,9 +1,8 @@
 """environment.yml gives conda users the same environment as pyproject.toml."""
 
 import re
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
