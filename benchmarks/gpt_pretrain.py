@@ -212,9 +212,11 @@ def main() -> None:
     print(f"{REFERENCE.name}: {ref_steps} steps in {ref_seconds:.1f} s -> "
           f"validation loss {ref_loss:.3f} nats/char "
           f"({ref_loss / np.log(2):.3f} bits/char)")
-    # Steps the default fits into the same time, from its measured rate
-    # (the training run below re-measures the time it really took).
-    default_steps = int(ref_seconds * best[DEFAULT]
+    # Steps the default fits into the same time, scaled by the two measured
+    # rates (a ratio, so a busy neighbour or compile time cancels out); the
+    # run below re-measures the time it really took.
+    ref_tokens = ref_steps * REFERENCE.batch_size * REFERENCE.context_length
+    default_steps = int(ref_tokens * best[DEFAULT] / best[REFERENCE]
                         / (DEFAULT.batch_size * DEFAULT.context_length))
     default_steps = max(default_steps, 20)
     default_loss, default_seconds = train_for_steps(
