@@ -1,0 +1,535 @@
+"""The parts of a GPT-style transformer, written with ``keras.ops``.
+
+The article says LLMs are "based on transformer architecture" (Vaswani et al.,
+2017). A GPT (Radford et al., 2018/2019) is a stack of *decoder* blocks:
+
+    token ids -> token + position embeddings
+              -> num_layers x [LayerNorm -> causal self-attention -> + residual
+                               LayerNorm -> MLP (4x wider, GELU) -> + residual]
+              -> LayerNorm -> logits over the vocabulary (next-token scores)
+
+This module builds each part as its own Keras layer so a notebook can look at
+it, and :func:`build_gpt` stacks them. The block is *pre*-LayerNorm (GPT-2),
+which trains stably without a learning-rate warm-up trick per layer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+# A large negative number that stays finite in float32, so that a fully masked
+# row could never produce NaN (softmax of all -inf); same idea as Keras' MHA.
+_MASK_VALUE = -1e9
+
+
+def _check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(
+            f"Expected {name} to be a positive int. Received: {name}={value!r}"
+        )
+    if value <= 0:
+        raise ValueError(f"Expected {name} > 0. Received: {name}={value}")
+    return int(value)
+
+
+def _check_dropout(dropout) -> float:
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ValueError(f"Expected 0 <= dropout < 1. Received: dropout={dropout}")
+    return float(dropout)
+
+
+def causal_mask(seq_len: int):
+    """Lower-triangular boolean mask: position ``i`` may look at ``j <= i``.
+
+    Args:
+        seq_len: Sequence length ``T``.
+
+    Returns:
+        Boolean tensor ``(T, T)``; ``True`` where attention is allowed.
+
+    Example:
+        >>> keras.ops.convert_to_numpy(causal_mask(3)).astype(int)
+        array([[1, 0, 0],
+               [1, 1, 0],
+               [1, 1, 1]])
+    """
+    rows = ops.arange(seq_len)[:, None]
+    cols = ops.arange(seq_len)[None, :]
+    return ops.greater_equal(rows, cols)
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class TokenAndPositionEmbedding(layers.Layer):
+    """Sum of a learned token embedding and a learned position embedding.
+
+    Attention by itself ignores order (it is a weighted *sum*), so each
+    position ``0 .. context_length - 1`` gets its own learned vector that is
+    added to the token's vector.
+
+    Args:
+        vocab_size: Number of token ids.
+        context_length: Longest sequence the model accepts.
+        embed_dim: Width of every vector in the model.
+        **kwargs: Passed to ``keras.layers.Layer``.
+
+    Input shape:
+        int ``(batch, seq_len)`` with ``seq_len <= context_length``.
+
+    Output shape:
+        ``(batch, seq_len, embed_dim)``.
+
+    Example:
+        >>> emb = TokenAndPositionEmbedding(10, 8, 4)
+        >>> emb(np.zeros((2, 5), "int32")).shape
+        TensorShape([2, 5, 4])
+    """
+
+    def __init__(self, vocab_size, context_length, embed_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = _check_positive_int("vocab_size", vocab_size)
+        self.context_length = _check_positive_int("context_length", context_length)
+        self.embed_dim = _check_positive_int("embed_dim", embed_dim)
+        # GPT-2 initialises embeddings with N(0, 0.02).
+        init = keras.initializers.RandomNormal(stddev=0.02)
+        self.token_embedding = layers.Embedding(
+            vocab_size, embed_dim, embeddings_initializer=init, name="token"
+        )
+        self.position_embedding = layers.Embedding(
+            context_length, embed_dim, embeddings_initializer=init, name="position"
+        )
+
+    def build(self, input_shape):
+        """Create the weights for inputs of ``input_shape``."""
+        self.token_embedding.build(input_shape)
+        self.position_embedding.build(input_shape)
+        self.built = True
+
+    def call(self, token_ids):
+        """Run the layer; see the class docstring for shapes."""
+        seq_len = ops.shape(token_ids)[-1]
+        positions = ops.arange(seq_len)  # (seq_len,)
+        tokens = self.token_embedding(token_ids)  # (batch, seq_len, embed_dim)
+        return tokens + self.position_embedding(positions)[None]
+
+    def compute_output_shape(self, input_shape):
+        """Shape of the output for inputs of ``input_shape``."""
+        return (*input_shape, self.embed_dim)
+
+    def get_config(self):
+        """Constructor arguments, for saving and ``from_config``."""
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "context_length": self.context_length,
+            "embed_dim": self.embed_dim,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class CausalSelfAttention(layers.Layer):
+    """Multi-head self-attention where each position sees only the past.
+
+    For each head ``h``: ``softmax(Q_h K_h^T / sqrt(d) + mask) V_h``, with
+    ``d = embed_dim / num_heads`` and the mask setting every score of a later
+    position to a large negative number, so its weight becomes zero. One Dense
+    layer computes Q, K and V together (one matmul instead of three), another
+    mixes the heads' outputs.
+
+    Args:
+        num_heads: Number of attention heads; must divide ``embed_dim``.
+        dropout: Dropout rate on the attention weights and the output.
+        use_bias: Whether the projections have biases.
+        **kwargs: Passed to ``keras.layers.Layer``.
+
+    Input shape:
+        ``(batch, seq_len, embed_dim)``.
+
+    Output shape:
+        ``(batch, seq_len, embed_dim)``; with ``return_attention_scores=True``
+        also the weights ``(batch, num_heads, seq_len, seq_len)``.
+
+    Example:
+        >>> attn = CausalSelfAttention(num_heads=2)
+        >>> out, weights = attn(np.ones((1, 3, 4)), return_attention_scores=True)
+        >>> out.shape, weights.shape
+        (TensorShape([1, 3, 4]), TensorShape([1, 2, 3, 3]))
+    """
+
+    def __init__(self, num_heads, dropout=0.0, use_bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads = _check_positive_int("num_heads", num_heads)
+        self.dropout = _check_dropout(dropout)
+        self.use_bias = bool(use_bias)
+        self.attention_dropout = layers.Dropout(self.dropout)
+        self.output_dropout = layers.Dropout(self.dropout)
+
+    def build(self, input_shape):
+        """Create the weights for inputs of ``input_shape``."""
+        embed_dim = int(input_shape[-1])
+        if embed_dim % self.num_heads:
+            raise ValueError(
+                f"Expected embed_dim divisible by num_heads={self.num_heads}. "
+                f"Received: embed_dim={embed_dim}. Pick num_heads that divides it."
+            )
+        self.embed_dim = embed_dim
+        self.head_dim = embed_dim // self.num_heads
+        init = keras.initializers.RandomNormal(stddev=0.02)
+        self.qkv = layers.Dense(
+            3 * embed_dim, use_bias=self.use_bias, kernel_initializer=init, name="qkv"
+        )
+        self.qkv.build(input_shape)
+        self.out = layers.Dense(
+            embed_dim, use_bias=self.use_bias, kernel_initializer=init, name="out"
+        )
+        self.out.build((*input_shape[:-1], embed_dim))
+        self.built = True
+
+    def _split_heads(self, x, batch, seq_len):
+        x = ops.reshape(x, (batch, seq_len, self.num_heads, self.head_dim))
+        return ops.transpose(x, (0, 2, 1, 3))  # (batch, heads, seq_len, head_dim)
+
+    def call(self, x, training=False, return_attention_scores=False):
+        """Run the layer; see the class docstring for shapes."""
+        batch, seq_len = ops.shape(x)[0], ops.shape(x)[1]
+        qkv = self.qkv(x)  # (batch, seq_len, 3 * embed_dim)
+        q, k, v = ops.split(qkv, 3, axis=-1)  # 3 x (batch, seq_len, embed_dim)
+        q = self._split_heads(q, batch, seq_len)  # (batch, heads, T, head_dim)
+        k = self._split_heads(k, batch, seq_len)
+        v = self._split_heads(v, batch, seq_len)
+        # Scale before the matmul: same result, smaller numbers.
+        q = q * ops.cast(1.0 / math.sqrt(self.head_dim), q.dtype)
+        scores = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))  # (b, heads, T, T)
+        mask = causal_mask(seq_len)[None, None]  # (1, 1, T, T)
+        scores = ops.where(mask, scores, ops.cast(_MASK_VALUE, scores.dtype))
+        weights = ops.softmax(scores, axis=-1)  # each row sums to 1
+        dropped = self.attention_dropout(weights, training=training)
+        context = ops.matmul(dropped, v)  # (batch, heads, T, head_dim)
+        context = ops.transpose(context, (0, 2, 1, 3))  # (batch, T, heads, hd)
+        context = ops.reshape(context, (batch, seq_len, self.embed_dim))
+        out = self.output_dropout(self.out(context), training=training)
+        if return_attention_scores:
+            return out, weights
+        return out
+
+    def compute_output_shape(self, input_shape):
+        """Shape of the output for inputs of ``input_shape``."""
+        return input_shape
+
+    def get_config(self):
+        """Constructor arguments, for saving and ``from_config``."""
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "dropout": self.dropout,
+            "use_bias": self.use_bias,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class TransformerBlock(layers.Layer):
+    """A pre-LayerNorm GPT block: attention then MLP, each with a residual.
+
+    ``x + attn(LN(x))`` then ``x + mlp(LN(x))``. The MLP widens to
+    ``4 * embed_dim`` with GELU and narrows back.
+
+    Args:
+        num_heads: Attention heads.
+        dropout: Dropout rate inside attention and after the MLP.
+        mlp_ratio: Width of the MLP hidden layer relative to ``embed_dim``.
+        **kwargs: Passed to ``keras.layers.Layer``.
+
+    Input shape:
+        ``(batch, seq_len, embed_dim)``; output has the same shape.
+
+    Example:
+        >>> block = TransformerBlock(num_heads=2)
+        >>> block(np.ones((1, 3, 8))).shape
+        TensorShape([1, 3, 8])
+    """
+
+    def __init__(self, num_heads, dropout=0.0, mlp_ratio=4, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads = _check_positive_int("num_heads", num_heads)
+        self.dropout = _check_dropout(dropout)
+        self.mlp_ratio = _check_positive_int("mlp_ratio", mlp_ratio)
+        self.ln1 = layers.LayerNormalization(epsilon=1e-5, name="ln1")
+        self.attention = CausalSelfAttention(num_heads, dropout, name="attention")
+        self.ln2 = layers.LayerNormalization(epsilon=1e-5, name="ln2")
+        self.mlp_dropout = layers.Dropout(self.dropout)
+
+    def build(self, input_shape):
+        """Create the weights for inputs of ``input_shape``."""
+        embed_dim = int(input_shape[-1])
+        init = keras.initializers.RandomNormal(stddev=0.02)
+        self.ln1.build(input_shape)
+        self.attention.build(input_shape)
+        self.ln2.build(input_shape)
+        self.fc = layers.Dense(
+            self.mlp_ratio * embed_dim, kernel_initializer=init, name="fc"
+        )
+        self.fc.build(input_shape)
+        self.proj = layers.Dense(embed_dim, kernel_initializer=init, name="proj")
+        self.proj.build((*input_shape[:-1], self.mlp_ratio * embed_dim))
+        self.built = True
+
+    def call(self, x, training=False, return_attention_scores=False):
+        """Run the layer; see the class docstring for shapes."""
+        attended, weights = self.attention(
+            self.ln1(x), training=training, return_attention_scores=True
+        )
+        x = x + attended  # (batch, seq_len, embed_dim)
+        # tanh-approximate GELU, as in GPT-2; cheaper than erf on a CPU.
+        hidden = ops.gelu(self.fc(self.ln2(x)), approximate=True)  # (b, T, 4E)
+        x = x + self.mlp_dropout(self.proj(hidden), training=training)
+        if return_attention_scores:
+            return x, weights
+        return x
+
+    def compute_output_shape(self, input_shape):
+        """Shape of the output for inputs of ``input_shape``."""
+        return input_shape
+
+    def get_config(self):
+        """Constructor arguments, for saving and ``from_config``."""
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "dropout": self.dropout,
+            "mlp_ratio": self.mlp_ratio,
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class GPT(keras.Model):
+    """A decoder-only transformer language model; see :func:`build_gpt`.
+
+    ``model(token_ids)`` returns next-token logits ``(batch, seq_len,
+    vocab_size)``: position ``t`` scores every possible token ``t + 1``.
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        context_length,
+        embed_dim,
+        num_heads,
+        num_layers,
+        dropout=0.0,
+        tie_embeddings=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = _check_positive_int("vocab_size", vocab_size)
+        self.context_length = _check_positive_int("context_length", context_length)
+        self.embed_dim = _check_positive_int("embed_dim", embed_dim)
+        self.num_heads = _check_positive_int("num_heads", num_heads)
+        self.num_layers = _check_positive_int("num_layers", num_layers)
+        self.dropout = _check_dropout(dropout)
+        self.tie_embeddings = bool(tie_embeddings)
+        if embed_dim % num_heads:
+            raise ValueError(
+                f"Expected embed_dim divisible by num_heads. Received: "
+                f"embed_dim={embed_dim}, num_heads={num_heads}. Each head gets "
+                "embed_dim // num_heads dimensions."
+            )
+        self.embedding = TokenAndPositionEmbedding(
+            vocab_size, context_length, embed_dim, name="embedding"
+        )
+        self.embedding_dropout = layers.Dropout(self.dropout)
+        self.blocks = [
+            TransformerBlock(num_heads, dropout, name=f"block_{i}")
+            for i in range(num_layers)
+        ]
+        self.final_norm = layers.LayerNormalization(epsilon=1e-5, name="final_norm")
+        self.head = None
+        if not self.tie_embeddings:
+            self.head = layers.Dense(
+                vocab_size,
+                use_bias=False,
+                kernel_initializer=keras.initializers.RandomNormal(stddev=0.02),
+                name="head",
+            )
+
+    def build(self, input_shape=None):
+        """Create the weights for inputs of ``input_shape``."""
+        input_shape = (None, self.context_length)
+        hidden_shape = (*input_shape, self.embed_dim)
+        self.embedding.build(input_shape)
+        for block in self.blocks:
+            block.build(hidden_shape)
+        self.final_norm.build(hidden_shape)
+        if self.head is not None:
+            self.head.build(hidden_shape)
+        self.built = True
+
+    def _check_length(self, token_ids):
+        seq_len = token_ids.shape[-1]
+        if seq_len is not None and seq_len > self.context_length:
+            raise ValueError(
+                f"Expected at most context_length={self.context_length} tokens. "
+                f"Received: token_ids with shape {tuple(token_ids.shape)}. Keep "
+                "only the last context_length tokens."
+            )
+
+    def _logits(self, x):
+        x = self.final_norm(x)  # (batch, seq_len, embed_dim)
+        if self.head is None:
+            # Tied weights (Press & Wolf, 2017): the output layer reuses the
+            # token embedding matrix, scoring each token by a dot product.
+            table = self.embedding.token_embedding.embeddings  # (vocab, embed)
+            return ops.matmul(x, ops.transpose(table))  # (batch, T, vocab)
+        return self.head(x)
+
+    def call(self, token_ids, training=False):
+        """Run the layer; see the class docstring for shapes."""
+        self._check_length(token_ids)
+        x = self.embedding(token_ids)  # (batch, seq_len, embed_dim)
+        x = self.embedding_dropout(x, training=training)
+        for block in self.blocks:
+            x = block(x, training=training)
+        return self._logits(x)
+
+    def attention_weights(self, token_ids):
+        """Run the model and return every layer's attention weights, for plots.
+
+        Args:
+            token_ids: int ``(batch, seq_len)``.
+
+        Returns:
+            NumPy float32 array ``(num_layers, batch, num_heads, seq_len,
+            seq_len)``; entry ``[l, b, h, i, j]`` is how much position ``i``
+            attends to position ``j`` in head ``h`` of layer ``l``.
+        """
+        token_ids = ops.convert_to_tensor(np.asarray(token_ids, "int32"))
+        self._check_length(token_ids)
+        x = self.embedding(token_ids)
+        maps = []
+        for block in self.blocks:
+            x, weights = block(x, return_attention_scores=True)
+            maps.append(ops.convert_to_numpy(weights))
+        return np.stack(maps)
+
+    def generate(self, token_ids, max_new_tokens, temperature=1.0, top_k=None, seed=0):
+        """Extend sequences one sampled token at a time (no KV cache).
+
+        Args:
+            token_ids: int ``(batch, seq_len)`` prompt(s), or a 1-D list.
+            max_new_tokens: How many tokens to append.
+            temperature: Softmax temperature; ``0`` picks the most likely token.
+            top_k: If set, sample only among the ``top_k`` most likely tokens.
+            seed: NumPy seed for the sampling, so samples repeat.
+
+        Returns:
+            int NumPy array ``(batch, seq_len + max_new_tokens)``.
+        """
+        ids = np.asarray(token_ids, dtype="int32")
+        squeeze = ids.ndim == 1
+        ids = np.atleast_2d(ids)
+        rng = np.random.default_rng(seed)
+        for _ in range(max_new_tokens):
+            window = ids[:, -self.context_length :]
+            logits = ops.convert_to_numpy(self(window, training=False))[:, -1]
+            logits = logits.astype("float64")
+            if temperature == 0:
+                nxt = logits.argmax(-1)
+            else:
+                logits = logits / temperature
+                if top_k is not None:
+                    kth = np.sort(logits, axis=-1)[:, -top_k][:, None]
+                    logits = np.where(logits < kth, -np.inf, logits)
+                probs = np.exp(logits - logits.max(-1, keepdims=True))
+                probs /= probs.sum(-1, keepdims=True)
+                nxt = np.array([rng.choice(len(p), p=p) for p in probs])
+            ids = np.concatenate([ids, nxt[:, None].astype("int32")], axis=1)
+        return ids[0] if squeeze else ids
+
+    def get_config(self):
+        """Constructor arguments, for saving and ``from_config``."""
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "context_length": self.context_length,
+            "embed_dim": self.embed_dim,
+            "num_heads": self.num_heads,
+            "num_layers": self.num_layers,
+            "dropout": self.dropout,
+            "tie_embeddings": self.tie_embeddings,
+        }
+
+
+def gpt_param_count(
+    vocab_size, context_length, embed_dim, num_layers, tie_embeddings=True
+) -> int:
+    """Parameters of :func:`build_gpt`, from the formula in its docstring.
+
+    Example:
+        >>> gpt_param_count(65, 64, 128, 4)  # the CPU "baby GPT"
+        809856
+    """
+    v, t, e, n = vocab_size, context_length, embed_dim, num_layers
+    per_block = 12 * e * e + 13 * e
+    head = 0 if tie_embeddings else v * e
+    return v * e + t * e + n * per_block + 2 * e + head
+
+
+def build_gpt(
+    vocab_size: int,
+    context_length: int,
+    embed_dim: int,
+    num_heads: int,
+    num_layers: int,
+    dropout: float = 0.0,
+    tie_embeddings: bool = True,
+) -> GPT:
+    """Build a GPT-style language model (built, not compiled).
+
+    Parameter count, with ``V`` = vocab_size, ``T`` = context_length, ``E`` =
+    embed_dim, ``L`` = num_layers::
+
+        V*E                    token embedding (also the output layer if tied)
+      + T*E                    position embedding
+      + L * (12*E**2 + 13*E)   per block: QKV 3E^2+3E, attention out E^2+E,
+                               MLP 4E^2+4E and 4E^2+E, two LayerNorms 4E
+      + 2*E                    final LayerNorm
+      + V*E                    output layer, only if tie_embeddings=False
+
+    The ``12*E**2`` term dominates: a model's "size" is mostly its width and
+    depth. :func:`gpt_param_count` evaluates the formula.
+
+    Args:
+        vocab_size: Number of token ids.
+        context_length: Longest input in tokens.
+        embed_dim: Width; must be divisible by ``num_heads``.
+        num_heads: Attention heads per block.
+        num_layers: Transformer blocks.
+        dropout: Dropout rate (``0`` for short CPU runs; dropout draws random
+            numbers, which is slow inside an XLA step on CPU).
+        tie_embeddings: Share the token embedding with the output layer.
+
+    Returns:
+        A built :class:`GPT` mapping int ``(batch, seq_len)`` to logits
+        ``(batch, seq_len, vocab_size)``.
+
+    Example:
+        >>> model = build_gpt(65, 64, 128, num_heads=4, num_layers=4)
+        >>> model.count_params()
+        809856
+        >>> model(np.zeros((2, 10), "int32")).shape
+        TensorShape([2, 10, 65])
+    """
+    model = GPT(
+        vocab_size=vocab_size,
+        context_length=context_length,
+        embed_dim=embed_dim,
+        num_heads=num_heads,
+        num_layers=num_layers,
+        dropout=dropout,
+        tie_embeddings=tie_embeddings,
+        name="gpt",
+    )
+    model.build((None, context_length))
+    return model

@@ -1,0 +1,156 @@
+import math
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gen.text import make_dataset
+from keras_gen.tokenizers import BPETokenizer, CharTokenizer
+from keras_gen.training import (
+    Perplexity,
+    SampleText,
+    bits_per_character,
+    checkpoint_callback,
+    compile_for_pretraining,
+    evaluate_loss,
+    make_optimizer,
+    next_token_loss,
+    tokens_per_character,
+    warmup_cosine,
+)
+from keras_gen.transformer import build_gpt
+
+TEXT = "the quick brown fox jumps over the lazy dog. " * 4
+
+
+def test_loss_is_in_nats_and_bits_per_character():
+    loss = next_token_loss()
+    uniform = np.zeros((1, 3, 4), "float32")  # 4 equally likely tokens
+    assert float(loss(np.zeros((1, 3)), uniform)) == pytest.approx(math.log(4))
+    assert bits_per_character(math.log(4)) == pytest.approx(2.0)
+    # BPE: 2 bits per token at 0.5 tokens per character = 1 bit per character.
+    assert bits_per_character(2 * math.log(2), 0.5) == pytest.approx(1.0)
+
+
+def test_perplexity_pools_the_loss_before_exponentiating():
+    metric = Perplexity()
+    metric.update_state(np.zeros((1, 2)), np.zeros((1, 2, 4), "float32"))
+    assert float(metric.result()) == pytest.approx(4.0, rel=1e-5)
+    sure = np.array([[[10.0, 0, 0, 0]]], "float32")
+    metric.update_state(np.zeros((1, 1)), sure)
+    nll_sure = -np.log(np.exp(10) / (np.exp(10) + 3))
+    expected = math.exp((2 * math.log(4) + nll_sure) / 3)
+    assert float(metric.result()) == pytest.approx(expected, rel=1e-5)
+    metric.reset_state()
+    assert float(metric.result()) == pytest.approx(1.0)
+    assert Perplexity.from_config(metric.get_config()).name == "perplexity"
+
+
+def test_warmup_then_cosine():
+    schedule = warmup_cosine(1e-3, total_steps=2000, warmup_steps=100,
+                             min_learning_rate=1e-4)
+    lr = [float(schedule(s)) for s in (0, 50, 100, 1050, 2000, 3000)]
+    assert lr[0] == pytest.approx(0.0)
+    assert lr[1] == pytest.approx(5e-4)
+    assert lr[2] == pytest.approx(1e-3)
+    assert lr[3] == pytest.approx(5.5e-4, rel=1e-3)  # half-way down the cosine
+    assert lr[4] == pytest.approx(1e-4) and lr[5] == pytest.approx(1e-4)
+
+
+def test_optimizer_recipe():
+    opt = make_optimizer(total_steps=200, warmup_steps=10)
+    assert isinstance(opt, keras.optimizers.AdamW)
+    assert opt.global_clipnorm == 1.0 and opt.beta_2 == 0.99
+    assert opt.weight_decay == pytest.approx(0.1)
+    model = build_gpt(11, 8, 16, 2, 1)
+    decayed = {v.name for v in model.trainable_variables if opt._use_weight_decay(v)}
+    assert decayed == {"embeddings", "kernel"}
+
+
+def test_tiny_model_overfits_a_short_text():
+    # Proof that training works end to end: loss falls to near zero.
+    keras.utils.set_random_seed(0)
+    tok = CharTokenizer.train(TEXT, byte_fallback=False)
+    ids = tok.encode(TEXT)
+    model = build_gpt(tok.vocab_size, 16, 32, 2, 1)
+    compile_for_pretraining(
+        model, make_optimizer(1e-2, total_steps=300, warmup_steps=10,
+                              min_learning_rate=1e-3, weight_decay=0.0)
+    )
+    ds = make_dataset(ids, 16, 16, repeat=True, seed=0)
+    start = evaluate_loss(model, make_dataset(ids, 16, 16, shuffle=False), None)
+    history = model.fit(ds, steps_per_epoch=300, epochs=1, verbose=0)
+    end = evaluate_loss(model, make_dataset(ids, 16, 16, shuffle=False), None)
+    assert start > 2.5  # about ln(vocab) for random weights
+    assert end < 0.1, history.history
+    # The memorised text comes back greedily after the first 16 characters.
+    prompt = ids[:16]
+    out = model.generate(prompt, 30, temperature=0)
+    assert tok.decode(out) == TEXT[:46]
+
+
+def test_training_is_reproducible():
+    def run():
+        keras.utils.set_random_seed(0)
+        ids = CharTokenizer.train(TEXT).encode(TEXT)
+        model = compile_for_pretraining(
+            build_gpt(300, 8, 16, 2, 1), make_optimizer(total_steps=20, warmup_steps=2),
+            jit_compile=False,  # XLA is covered above; this keeps the test quick
+        )
+        return model.fit(
+            make_dataset(ids, 8, 4, repeat=True, seed=3), steps_per_epoch=5,
+            epochs=1, verbose=0,
+        ).history["loss"]
+
+    assert run() == run()
+
+
+def test_sample_callback_and_checkpoints(tmp_path):
+    keras.utils.set_random_seed(0)
+    tok = CharTokenizer.train(TEXT)
+    ids = tok.encode(TEXT)
+    model = compile_for_pretraining(
+        build_gpt(tok.vocab_size, 8, 16, 2, 1),
+        make_optimizer(total_steps=20, warmup_steps=2),
+        jit_compile=False,
+    )
+    sampler = SampleText(tok, "the ", every=4, max_new_tokens=5, verbose=False)
+    ckpt = checkpoint_callback(str(tmp_path))
+    model.fit(make_dataset(ids, 8, 4, repeat=True), steps_per_epoch=5, epochs=2,
+              verbose=0, callbacks=[sampler, ckpt])
+    assert sorted(sampler.samples) == [0, 4, 8]
+    assert all(s.startswith("the ") and len(s) == 9 for s in sampler.samples.values())
+    files = sorted(os.listdir(tmp_path))
+    assert files == ["gpt_epoch_001.keras", "gpt_epoch_002.keras"]
+    loaded = keras.models.load_model(str(tmp_path / files[-1]))
+    x = np.array([ids[:8]])
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x))
+    )
+
+
+def test_tokens_per_character():
+    bpe = BPETokenizer.train(TEXT, vocab_size=280)
+    ratio = tokens_per_character(bpe, TEXT)
+    assert 0 < ratio < 0.5
+    assert tokens_per_character(CharTokenizer.train(TEXT), TEXT) == 1.0
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="Expected a finite loss >= 0"):
+        bits_per_character(float("nan"))
+    with pytest.raises(ValueError, match="Expected tokens_per_character > 0"):
+        bits_per_character(1.0, 0)
+    with pytest.raises(ValueError, match="Expected 0 <= warmup_steps < total_steps"):
+        warmup_cosine(total_steps=100, warmup_steps=100)
+    with pytest.raises(ValueError, match="min_learning_rate <= learning_rate"):
+        warmup_cosine(1e-4, min_learning_rate=1e-3)
+    with pytest.raises(ValueError, match="Expected every >= 1"):
+        SampleText(CharTokenizer.train("ab"), "a", every=0)
+    with pytest.raises(ValueError, match="non-empty prompt"):
+        SampleText(CharTokenizer.train("ab"), "")
+    with pytest.raises(ValueError, match="non-empty text"):
+        tokens_per_character(CharTokenizer.train("ab"), "")

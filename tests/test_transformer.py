@@ -1,0 +1,158 @@
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gen.transformer import (
+    GPT,
+    CausalSelfAttention,
+    TokenAndPositionEmbedding,
+    TransformerBlock,
+    build_gpt,
+    causal_mask,
+    gpt_param_count,
+)
+
+TINY = dict(vocab_size=11, context_length=8, embed_dim=16, num_heads=2, num_layers=2)
+
+
+def tiny_gpt(**overrides):
+    keras.utils.set_random_seed(0)
+    return build_gpt(**{**TINY, **overrides})
+
+
+def test_attention_matches_keras_multi_head_attention():
+    keras.utils.set_random_seed(1)
+    batch, seq_len, embed_dim, heads = 2, 7, 12, 3
+    x = np.random.default_rng(0).normal(size=(batch, seq_len, embed_dim))
+    x = x.astype("float32")
+    ours = CausalSelfAttention(num_heads=heads)
+    ours.build(x.shape)
+    reference = keras.layers.MultiHeadAttention(heads, key_dim=embed_dim // heads)
+    expected, expected_weights = reference(
+        x, x, use_causal_mask=True, return_attention_scores=True
+    )
+    # Copy Keras' separate Q/K/V/output weights into our fused layout.
+    q, k, v, o = (reference._query_dense, reference._key_dense,
+                  reference._value_dense, reference._output_dense)
+    kernel = np.concatenate(
+        [d.kernel.numpy().reshape(embed_dim, embed_dim) for d in (q, k, v)], axis=1
+    )
+    bias = np.concatenate([d.bias.numpy().reshape(-1) for d in (q, k, v)])
+    ours.qkv.set_weights([kernel, bias])
+    ours.out.set_weights([o.kernel.numpy().reshape(embed_dim, embed_dim),
+                          o.bias.numpy()])
+    got, weights = ours(x, return_attention_scores=True)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    np.testing.assert_allclose(weights, expected_weights, atol=1e-5)
+
+
+def test_causal_mask_blocks_the_future():
+    model = tiny_gpt()
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, TINY["vocab_size"], (1, 8))
+    base = keras.ops.convert_to_numpy(model(ids))
+    for t in range(8):
+        changed = ids.copy()
+        changed[0, t] = (changed[0, t] + 1) % TINY["vocab_size"]
+        out = keras.ops.convert_to_numpy(model(changed))
+        # Outputs before position t never change ...
+        np.testing.assert_allclose(out[0, :t], base[0, :t], atol=1e-6)
+        # ... and position t's own output does.
+        assert np.abs(out[0, t] - base[0, t]).max() > 1e-6
+
+
+def test_attention_weights_are_causal_rows_that_sum_to_one():
+    model = tiny_gpt()
+    maps = model.attention_weights(np.arange(6)[None] % 11)
+    assert maps.shape == (2, 1, 2, 6, 6)
+    np.testing.assert_allclose(maps.sum(-1), 1.0, atol=1e-5)
+    assert np.all(np.triu(maps[0, 0, 0], k=1) == 0)
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(causal_mask(3)),
+        [[True, False, False], [True, True, False], [True, True, True]],
+    )
+
+
+@pytest.mark.parametrize("tie", [True, False])
+def test_parameter_count_formula(tie):
+    model = tiny_gpt(tie_embeddings=tie)
+    expected = gpt_param_count(11, 8, 16, 2, tie_embeddings=tie)
+    assert model.count_params() == expected
+    assert expected == 11 * 16 + 8 * 16 + 2 * (12 * 16**2 + 13 * 16) + 2 * 16 + (
+        0 if tie else 11 * 16
+    )
+
+
+def test_baby_gpt_golden_count():
+    # The CPU "baby GPT": 4 layers, 4 heads, 128 dims, context 64, 65 chars.
+    assert gpt_param_count(65, 64, 128, 4) == 809_856
+    assert build_gpt(65, 64, 128, 4, 4).count_params() == 809_856
+
+
+def test_shapes_and_shorter_inputs():
+    model = tiny_gpt()
+    assert model(np.zeros((3, 8), "int32")).shape == (3, 8, 11)
+    assert model(np.zeros((3, 5), "int32")).shape == (3, 5, 11)
+    emb = TokenAndPositionEmbedding(11, 8, 16)
+    assert emb(np.zeros((2, 4), "int32")).shape == (2, 4, 16)
+    assert TransformerBlock(2)(np.ones((1, 3, 16), "float32")).shape == (1, 3, 16)
+
+
+def test_same_seed_same_numbers():
+    ids = np.arange(8)[None]
+    a = keras.ops.convert_to_numpy(tiny_gpt()(ids))
+    b = keras.ops.convert_to_numpy(tiny_gpt()(ids))
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("tie", [True, False])
+def test_save_load_identical_outputs(tmp_path, tie):
+    model = tiny_gpt(tie_embeddings=tie, dropout=0.1)
+    path = str(tmp_path / "gpt.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)  # safe_mode stays on
+    assert isinstance(loaded, GPT)
+    assert loaded.get_config() == model.get_config()
+    ids = np.random.default_rng(0).integers(0, 11, (2, 8))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(loaded(ids)), keras.ops.convert_to_numpy(model(ids))
+    )
+
+
+def test_config_round_trip():
+    model = tiny_gpt()
+    clone = GPT.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    layer = CausalSelfAttention(4, dropout=0.2, use_bias=False)
+    assert CausalSelfAttention.from_config(layer.get_config()).get_config() == (
+        layer.get_config()
+    )
+
+
+def test_generate_is_reproducible():
+    model = tiny_gpt()
+    a = model.generate([1, 2, 3], 12, seed=5)
+    b = model.generate([1, 2, 3], 12, seed=5)
+    assert a.shape == (15,) and list(a[:3]) == [1, 2, 3]
+    np.testing.assert_array_equal(a, b)
+    greedy = model.generate([[1, 2]], 4, temperature=0)
+    assert greedy.shape == (1, 6)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="Expected embed_dim > 0. Received: embed_di"):
+        build_gpt(11, 8, 0, 2, 2)
+    with pytest.raises(ValueError, match="Expected num_layers to be a positive int"):
+        build_gpt(11, 8, 16, 2, 1.5)
+    with pytest.raises(ValueError, match="embed_dim divisible by num_heads"):
+        build_gpt(11, 8, 16, 3, 1)
+    with pytest.raises(ValueError, match="Expected 0 <= dropout < 1"):
+        build_gpt(11, 8, 16, 2, 1, dropout=1.0)
+    with pytest.raises(ValueError, match="at most context_length=8 tokens"):
+        tiny_gpt()(np.zeros((1, 9), "int32"))
+    with pytest.raises(ValueError, match="divisible by num_heads=3"):
+        CausalSelfAttention(3)(np.ones((1, 2, 16), "float32"))
