@@ -16,7 +16,7 @@ help:
 	@echo "make demo       train the article's GAN on Fashion-MNIST, write outputs/"
 	@echo "make test       ruff + unit tests + every notebook (fast mode, offline)"
 	@echo "make notebooks  re-execute every notebook in full mode, storing outputs"
-	@echo "make bench      run the benchmarks (numbers for benchmarks/RESULTS.md)"
+	@echo "make bench      run the benchmarks, about 10 minutes (see benchmarks/RESULTS.md)"
 	@echo "make data       find or install Fashion-MNIST and verify its checksums"
 	@echo "make clean      remove .venv, outputs/ and caches"
 
@@ -74,6 +74,7 @@ notebooks: data
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/gan_throughput.py
+	$(BIN)/python benchmarks/gpt_pretrain.py
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .ruff_cache

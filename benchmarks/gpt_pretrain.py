@@ -115,13 +115,21 @@ class BatchClock(keras.callbacks.Callback):
 def build(cfg: Config, vocab_size: int, total_steps: int):
     keras.utils.set_random_seed(0)
     model = build_gpt(
-        vocab_size, cfg.context_length, cfg.embed_dim, cfg.num_heads,
-        cfg.num_layers, dropout=0.0, tie_embeddings=True,
+        vocab_size,
+        cfg.context_length,
+        cfg.embed_dim,
+        cfg.num_heads,
+        cfg.num_layers,
+        dropout=0.0,
+        tie_embeddings=True,
     )
     optimizer = make_optimizer(
-        cfg.learning_rate, total_steps=total_steps,
+        cfg.learning_rate,
+        total_steps=total_steps,
         warmup_steps=min(cfg.warmup_steps, total_steps // 10),
-        min_learning_rate=cfg.min_learning_rate, weight_decay=0.1, beta_2=0.99,
+        min_learning_rate=cfg.min_learning_rate,
+        weight_decay=0.1,
+        beta_2=0.99,
         clipnorm=1.0,
     )
     return compile_for_pretraining(model, optimizer, jit_compile=True)
@@ -129,18 +137,18 @@ def build(cfg: Config, vocab_size: int, total_steps: int):
 
 def tokens_per_second(model, dataset, cfg: Config, steps: int) -> float:
     clock = BatchClock()
-    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0,
-              callbacks=[clock])
+    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[clock])
     skip = min(5, steps // 4)  # the first steps include pipeline start-up
     seconds = clock.stamps[-1] - clock.stamps[skip]
-    return (len(clock.stamps) - 1 - skip) * cfg.batch_size * cfg.context_length / (
-        seconds
+    return (
+        (len(clock.stamps) - 1 - skip) * cfg.batch_size * cfg.context_length / (seconds)
     )
 
 
 def validation_loss(model, val_ids, cfg: Config, max_batches: int = 100) -> float:
-    ds = make_dataset(val_ids, cfg.context_length, 32, shuffle=False,
-                      stride=cfg.context_length)
+    ds = make_dataset(
+        val_ids, cfg.context_length, 32, shuffle=False, stride=cfg.context_length
+    )
     return evaluate_loss(model, ds.take(max_batches))
 
 
@@ -163,11 +171,15 @@ def main() -> None:
     tokenizer = CharTokenizer.train(text, byte_fallback=False)
     train_ids, val_ids = split_corpus(tokenizer.encode(text), 0.1)
     vocab = tokenizer.vocab_size
-    print(f"machine: {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores; TensorFlow {tf.__version__}, "
-          f"Keras {keras.__version__}")
-    print(f"corpus: python_docs, {len(text):,} chars, vocab {vocab}, "
-          f"{len(train_ids):,} train / {len(val_ids):,} validation tokens")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores; TensorFlow {tf.__version__}, "
+        f"Keras {keras.__version__}"
+    )
+    print(
+        f"corpus: python_docs, {len(text):,} chars, vocab {vocab}, "
+        f"{len(train_ids):,} train / {len(val_ids):,} validation tokens"
+    )
     ceilings = [matmul_ceiling()]
     print(f"matmul ceiling (float32 4096^3): {ceilings[0]:.1f} GFLOP/s")
 
@@ -179,13 +191,14 @@ def main() -> None:
     runs = {}
     for cfg in configs:
         model = build(cfg, vocab, total_steps=10_000)
-        ds = make_dataset(train_ids, cfg.context_length, cfg.batch_size,
-                          repeat=True)
+        ds = make_dataset(train_ids, cfg.context_length, cfg.batch_size, repeat=True)
         start = time.perf_counter()
         model.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)
-        print(f"{cfg.name}: {model.count_params():,} parameters, "
-              f"{flops_per_token(model, cfg) / 1e6:.2f} MFLOP/token, "
-              f"first fit (XLA compile) {time.perf_counter() - start:.1f} s")
+        print(
+            f"{cfg.name}: {model.count_params():,} parameters, "
+            f"{flops_per_token(model, cfg) / 1e6:.2f} MFLOP/token, "
+            f"first fit (XLA compile) {time.perf_counter() - start:.1f} s"
+        )
         runs[cfg] = (model, ds, [])
     for _ in range(args.rounds):
         for cfg in configs:
@@ -193,40 +206,55 @@ def main() -> None:
             rates.append(tokens_per_second(model, ds, cfg, timed_steps[cfg]))
         ceilings.append(matmul_ceiling(repeats=4))
     ceiling = max(ceilings)
-    print(f"matmul ceiling, best of {len(ceilings)} measurements: "
-          f"{ceiling:.1f} GFLOP/s (min {min(ceilings):.1f})")
+    print(
+        f"matmul ceiling, best of {len(ceilings)} measurements: "
+        f"{ceiling:.1f} GFLOP/s (min {min(ceilings):.1f})"
+    )
     best = {}
     for cfg in configs:
         model, _, rates = runs[cfg]
         best[cfg] = max(rates)
         achieved = best[cfg] * flops_per_token(model, cfg) / 1e9
-        print(f"{cfg.name:24s} {best[cfg]:8,.0f} tokens/s (best of "
-              f"{len(rates)}; median {np.median(rates):,.0f})  "
-              f"{achieved:6.1f} GFLOP/s = {achieved / ceiling:.0%} of ceiling")
+        print(
+            f"{cfg.name:24s} {best[cfg]:8,.0f} tokens/s (best of "
+            f"{len(rates)}; median {np.median(rates):,.0f})  "
+            f"{achieved:6.1f} GFLOP/s = {achieved / ceiling:.0%} of ceiling"
+        )
     del runs
 
     # Quality: reference budget, then the default for the same wall-clock time.
     ref_steps = 60 if args.quick else REFERENCE.steps
-    ref_loss, ref_seconds = train_for_steps(REFERENCE, vocab, train_ids, val_ids,
-                                            ref_steps)
-    print(f"{REFERENCE.name}: {ref_steps} steps in {ref_seconds:.1f} s -> "
-          f"validation loss {ref_loss:.3f} nats/char "
-          f"({ref_loss / np.log(2):.3f} bits/char)")
+    ref_loss, ref_seconds = train_for_steps(
+        REFERENCE, vocab, train_ids, val_ids, ref_steps
+    )
+    print(
+        f"{REFERENCE.name}: {ref_steps} steps in {ref_seconds:.1f} s -> "
+        f"validation loss {ref_loss:.3f} nats/char "
+        f"({ref_loss / np.log(2):.3f} bits/char)"
+    )
     # Steps the default fits into the same time, scaled by the two measured
     # rates (a ratio, so a busy neighbour or compile time cancels out); the
     # run below re-measures the time it really took.
     ref_tokens = ref_steps * REFERENCE.batch_size * REFERENCE.context_length
-    default_steps = int(ref_tokens * best[DEFAULT] / best[REFERENCE]
-                        / (DEFAULT.batch_size * DEFAULT.context_length))
+    default_steps = int(
+        ref_tokens
+        * best[DEFAULT]
+        / best[REFERENCE]
+        / (DEFAULT.batch_size * DEFAULT.context_length)
+    )
     default_steps = max(default_steps, 20)
     default_loss, default_seconds = train_for_steps(
         DEFAULT, vocab, train_ids, val_ids, default_steps
     )
-    print(f"{DEFAULT.name}: {default_steps} steps in {default_seconds:.1f} s -> "
-          f"validation loss {default_loss:.3f} nats/char "
-          f"({default_loss / np.log(2):.3f} bits/char)")
-    print(f"default - reference validation loss: {default_loss - ref_loss:+.3f} "
-          f"nats/char at {default_seconds / ref_seconds:.2f}x the wall-clock time")
+    print(
+        f"{DEFAULT.name}: {default_steps} steps in {default_seconds:.1f} s -> "
+        f"validation loss {default_loss:.3f} nats/char "
+        f"({default_loss / np.log(2):.3f} bits/char)"
+    )
+    print(
+        f"default - reference validation loss: {default_loss - ref_loss:+.3f} "
+        f"nats/char at {default_seconds / ref_seconds:.2f}x the wall-clock time"
+    )
 
 
 if __name__ == "__main__":

@@ -28,9 +28,7 @@ from collections.abc import Iterable
 #: underscores; or runs of whitespace. A simplified form of GPT-2's pattern
 #: that needs only the standard ``re`` module. Every character matches one
 #: of the alternatives, so joining the chunks gives the text back.
-PRETOKENIZE_PATTERN = re.compile(
-    r" ?[^\W\d_]+| ?\d+| ?[^\s\w]+| ?_+|\s+(?!\S)|\s+"
-)
+PRETOKENIZE_PATTERN = re.compile(r" ?[^\W\d_]+| ?\d+| ?[^\s\w]+| ?_+|\s+(?!\S)|\s+")
 
 
 def _check_text(text, name="text") -> str:

@@ -32,3 +32,48 @@ def test_nb02_solutions(fashion_test):
     assert np.isfinite(history["g_loss"][-1]) and diversity > 0
     assert nb02.latent_map(model.generator, n=3).shape == (9, 28, 28, 1)
     assert nb02.wide_generator().count_params() == 4_282_640
+
+
+def test_nb04_solutions():
+    from keras_gen.text import load_corpus
+    from keras_gen.tokenizers import BPETokenizer
+    from solutions import nb04
+
+    corpus = load_corpus()
+    train, val = corpus[:20_000], corpus[20_000:25_000]
+    ratios = nb04.compression_by_vocab(train, val, sizes=(280, 330))
+    assert 1.0 < ratios[280] < ratios[330]
+
+    tokenizer = BPETokenizer.train(train, 330)
+    costs = nb04.tokens_needed(
+        tokenizer,
+        {"english": "The weather is nice today.", "german": "Schöne Grüße aus Köln."},
+    )
+    assert costs["german"] > costs["english"]
+
+    model = nb04.model_without_positions(
+        20, context_length=8, embed_dim=16, num_heads=2, num_layers=1
+    )
+    from keras_gen.training import compile_for_pretraining
+
+    compile_for_pretraining(model)
+    ids = np.random.default_rng(0).integers(0, 20, (16, 8)).astype("int32")
+    model.fit(ids, ids, batch_size=8, epochs=1, verbose=0)
+    positions = model.embedding.position_embedding
+    assert not positions.trainable
+    assert not np.any(positions.get_weights()[0])
+
+
+def test_nb05_solutions(tmp_path):
+    import math
+
+    from keras_gen.tokenizers import BPETokenizer
+    from solutions import nb05
+
+    path = tmp_path / "mine.txt"
+    path.write_text("the cat sat on the mat. " * 400, encoding="utf-8")
+    _, tokenizer, loss = nb05.pretrain_on(str(path), steps=40, context_length=16)
+    assert loss < math.log(tokenizer.vocab_size)
+
+    bpe = BPETokenizer.train("abababab", 257)  # "ab" -> one token
+    assert nb05.bpe_bits_per_character(math.log(2), bpe, "abab") == 0.5

@@ -50,8 +50,9 @@ def test_perplexity_pools_the_loss_before_exponentiating():
 
 
 def test_warmup_then_cosine():
-    schedule = warmup_cosine(1e-3, total_steps=2000, warmup_steps=100,
-                             min_learning_rate=1e-4)
+    schedule = warmup_cosine(
+        1e-3, total_steps=2000, warmup_steps=100, min_learning_rate=1e-4
+    )
     lr = [float(schedule(s)) for s in (0, 50, 100, 1050, 2000, 3000)]
     assert lr[0] == pytest.approx(0.0)
     assert lr[1] == pytest.approx(5e-4)
@@ -77,8 +78,14 @@ def test_tiny_model_overfits_a_short_text():
     ids = tok.encode(TEXT)
     model = build_gpt(tok.vocab_size, 16, 32, 2, 1)
     compile_for_pretraining(
-        model, make_optimizer(1e-2, total_steps=300, warmup_steps=10,
-                              min_learning_rate=1e-3, weight_decay=0.0)
+        model,
+        make_optimizer(
+            1e-2,
+            total_steps=300,
+            warmup_steps=10,
+            min_learning_rate=1e-3,
+            weight_decay=0.0,
+        ),
     )
     ds = make_dataset(ids, 16, 16, repeat=True, seed=0)
     start = evaluate_loss(model, make_dataset(ids, 16, 16, shuffle=False), None)
@@ -97,12 +104,15 @@ def test_training_is_reproducible():
         keras.utils.set_random_seed(0)
         ids = CharTokenizer.train(TEXT).encode(TEXT)
         model = compile_for_pretraining(
-            build_gpt(300, 8, 16, 2, 1), make_optimizer(total_steps=20, warmup_steps=2),
+            build_gpt(300, 8, 16, 2, 1),
+            make_optimizer(total_steps=20, warmup_steps=2),
             jit_compile=False,  # XLA is covered above; this keeps the test quick
         )
         return model.fit(
-            make_dataset(ids, 8, 4, repeat=True, seed=3), steps_per_epoch=5,
-            epochs=1, verbose=0,
+            make_dataset(ids, 8, 4, repeat=True, seed=3),
+            steps_per_epoch=5,
+            epochs=1,
+            verbose=0,
         ).history["loss"]
 
     assert run() == run()
@@ -119,8 +129,13 @@ def test_sample_callback_and_checkpoints(tmp_path):
     )
     sampler = SampleText(tok, "the ", every=4, max_new_tokens=5, verbose=False)
     ckpt = checkpoint_callback(str(tmp_path))
-    model.fit(make_dataset(ids, 8, 4, repeat=True), steps_per_epoch=5, epochs=2,
-              verbose=0, callbacks=[sampler, ckpt])
+    model.fit(
+        make_dataset(ids, 8, 4, repeat=True),
+        steps_per_epoch=5,
+        epochs=2,
+        verbose=0,
+        callbacks=[sampler, ckpt],
+    )
     assert sorted(sampler.samples) == [0, 4, 8]
     assert all(s.startswith("the ") and len(s) == 9 for s in sampler.samples.values())
     files = sorted(os.listdir(tmp_path))

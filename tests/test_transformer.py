@@ -36,15 +36,20 @@ def test_attention_matches_keras_multi_head_attention():
         x, x, use_causal_mask=True, return_attention_scores=True
     )
     # Copy Keras' separate Q/K/V/output weights into our fused layout.
-    q, k, v, o = (reference._query_dense, reference._key_dense,
-                  reference._value_dense, reference._output_dense)
+    q, k, v, o = (
+        reference._query_dense,
+        reference._key_dense,
+        reference._value_dense,
+        reference._output_dense,
+    )
     kernel = np.concatenate(
         [d.kernel.numpy().reshape(embed_dim, embed_dim) for d in (q, k, v)], axis=1
     )
     bias = np.concatenate([d.bias.numpy().reshape(-1) for d in (q, k, v)])
     ours.qkv.set_weights([kernel, bias])
-    ours.out.set_weights([o.kernel.numpy().reshape(embed_dim, embed_dim),
-                          o.bias.numpy()])
+    ours.out.set_weights(
+        [o.kernel.numpy().reshape(embed_dim, embed_dim), o.bias.numpy()]
+    )
     got, weights = ours(x, return_attention_scores=True)
     np.testing.assert_allclose(got, expected, atol=1e-5)
     np.testing.assert_allclose(weights, expected_weights, atol=1e-5)
