@@ -9,4 +9,13 @@ Example:
     1486352
 """
 
+import warnings
+
 __version__ = "0.1.0"
+
+# Keras' fit(dataset) warns that its shuffle=True default is ignored for a
+# tf.data.Dataset. Every dataset keras_gen builds shuffles itself, so for
+# learners the warning only confuses; this filter silences that one message.
+warnings.filterwarnings(
+    "ignore", message="`shuffle=True` was passed", category=UserWarning
+)

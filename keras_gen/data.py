@@ -23,7 +23,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -382,11 +381,6 @@ def make_dataset(
     """
     import tensorflow as tf
 
-    # fit(dataset) warns that its shuffle=True default is ignored for a
-    # tf.data.Dataset; this one shuffles itself, so the warning only confuses.
-    warnings.filterwarnings(
-        "ignore", message="`shuffle=True` was passed", category=UserWarning
-    )
     if batch_size < 1:
         raise ValueError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
     if subset is not None:
