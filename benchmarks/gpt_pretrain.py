@@ -39,6 +39,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from keras_gen.env import matmul_gflops  # noqa: E402
 from keras_gen.text import load_corpus, make_dataset, split_corpus  # noqa: E402
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 from keras_gen.training import (  # noqa: E402
@@ -79,20 +80,6 @@ DEFAULT = Config(
     learning_rate=2e-3,
     min_learning_rate=2e-4,
 )
-
-
-def matmul_ceiling(size: int = 4096, repeats: int = 8) -> float:
-    """Best GFLOP/s of a float32 (size x size) @ (size x size) matmul."""
-    a = tf.random.normal((size, size))
-    b = tf.random.normal((size, size))
-    matmul = tf.function(lambda x, y: tf.linalg.matmul(x, y))
-    matmul(a, b).numpy()  # warm up
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        matmul(a, b).numpy()
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best / 1e9
 
 
 def flops_per_token(model, cfg: Config) -> float:
@@ -180,7 +167,7 @@ def main() -> None:
         f"corpus: python_docs, {len(text):,} chars, vocab {vocab}, "
         f"{len(train_ids):,} train / {len(val_ids):,} validation tokens"
     )
-    ceilings = [matmul_ceiling()]
+    ceilings = [matmul_gflops(4096, repeats=8)]
     print(f"matmul ceiling (float32 4096^3): {ceilings[0]:.1f} GFLOP/s")
 
     # Throughput: compile every configuration once, then interleave rounds.
@@ -204,7 +191,7 @@ def main() -> None:
         for cfg in configs:
             model, ds, rates = runs[cfg]
             rates.append(tokens_per_second(model, ds, cfg, timed_steps[cfg]))
-        ceilings.append(matmul_ceiling(repeats=4))
+        ceilings.append(matmul_gflops(4096, repeats=4))
     ceiling = max(ceilings)
     print(
         f"matmul ceiling, best of {len(ceilings)} measurements: "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -276,8 +277,6 @@ def _load_raw(name: str, split: str, source: DataSource) -> tuple:
     if name == "mnist":
         path = source.location / "mnist.npz"
         payload = _read_verified(path, _MNIST_NPZ_SHA256)
-        import io
-
         with np.load(io.BytesIO(payload)) as archive:
             prefix = "x_train" if split == "train" else "x_test"
             label_key = "y_train" if split == "train" else "y_test"

@@ -25,7 +25,6 @@ import os
 import time
 
 import keras
-import numpy as np
 from keras import ops
 
 
@@ -38,6 +37,7 @@ def next_token_loss():
 
     Example:
         >>> loss = next_token_loss()
+        >>> import numpy as np
         >>> targets, logits = np.zeros((1, 1)), np.zeros((1, 1, 2))
         >>> round(float(loss(targets, logits)), 4)  # 2 equally likely: ln 2
         0.6931
@@ -91,6 +91,7 @@ class Perplexity(keras.metrics.Metric):
 
     Example:
         >>> m = Perplexity()
+        >>> import numpy as np
         >>> m.update_state(np.zeros((1, 1)), np.zeros((1, 1, 2)))
         >>> round(float(m.result()), 4)  # two equally likely tokens
         2.0
@@ -394,9 +395,3 @@ def tokens_per_character(tokenizer, text: str) -> float:
     if not text:
         raise ValueError("Expected a non-empty text. Received: text=''")
     return len(tokenizer.encode(text)) / len(text)
-
-
-def seed_everything(seed: int = 0) -> None:
-    """Seed Python, NumPy and the backend so a run repeats exactly."""
-    keras.utils.set_random_seed(seed)
-    np.random.seed(seed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import keras
+
 from keras_gen import text
 from keras_gen.tokenizers import CharTokenizer
 from keras_gen.training import (
@@ -9,7 +11,6 @@ from keras_gen.training import (
     compile_for_pretraining,
     evaluate_loss,
     make_optimizer,
-    seed_everything,
     tokens_per_character,
 )
 from keras_gen.transformer import build_gpt
@@ -26,7 +27,7 @@ def pretrain_on(
     Returns:
         ``(model, tokenizer, validation loss in nats per character)``.
     """
-    seed_everything(0)
+    keras.utils.set_random_seed(0)
     corpus_text = text.load_corpus(corpus)
     tokenizer = CharTokenizer.train(corpus_text)
     train_ids, val_ids = text.split_corpus(tokenizer.encode(corpus_text), 0.1)
