@@ -55,6 +55,41 @@ class Pretrained:
     path: str | None = None
 
 
+def validation_loss(
+    model: keras.Model,
+    tokenizer: Tokenizer,
+    corpus: str = "python_docs",
+    validation_fraction: float = 0.1,
+) -> float:
+    """Next-token loss (nats per token) on the held-out end of ``corpus``.
+
+    The held-out part is the last ``validation_fraction`` of the token ids, cut
+    into non-overlapping windows of the model's context, in order: the same
+    split and windows ``tools/train_pretrained.py`` records in the card, so
+    the number can be checked after loading.
+
+    Args:
+        model: A language model with a ``context_length`` attribute.
+        tokenizer: Its tokenizer.
+        corpus: Anything :func:`keras_gen.text.load_corpus` accepts.
+        validation_fraction: The held-out share, as in training.
+
+    Returns:
+        The mean loss in nats per token (per character for a char tokenizer).
+    """
+    from keras_gen.text import load_corpus, make_dataset, split_corpus
+    from keras_gen.training import evaluate_loss, next_token_loss
+
+    _, val_ids = split_corpus(
+        tokenizer.encode(load_corpus(corpus)), validation_fraction
+    )
+    context = model.context_length
+    windows = make_dataset(val_ids, context, 8, shuffle=False, stride=context)
+    if not model.compiled:
+        model.compile(loss=next_token_loss())
+    return evaluate_loss(model, windows)
+
+
 def _uncompiled_copy(model: keras.Model) -> keras.Model:
     """The same architecture and weights without optimizer state."""
     copy = model.__class__.from_config(model.get_config())
@@ -104,6 +139,7 @@ def save_pretrained(
             f"({tokenizer.vocab_size}). Save the tokenizer the model was trained "
             "with."
         )
+    folder = os.fspath(folder)
     card = dict(card or {})
     json.dumps(card)  # fail now, before writing anything, if not serialisable
     parent = os.path.dirname(os.path.abspath(folder))

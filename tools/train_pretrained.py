@@ -30,13 +30,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_gen.pretrained import DEFAULT_MODEL_DIR, save_pretrained  # noqa: E402
+from keras_gen.pretrained import (  # noqa: E402
+    DEFAULT_MODEL_DIR,
+    save_pretrained,
+    validation_loss,
+)
 from keras_gen.text import load_corpus, make_dataset, split_corpus  # noqa: E402
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 from keras_gen.training import (  # noqa: E402
     bits_per_character,
     compile_for_pretraining,
-    evaluate_loss,
     make_optimizer,
 )
 from keras_gen.transformer import build_gpt  # noqa: E402
@@ -49,13 +52,6 @@ LEARNING_RATE = 2e-3
 MIN_LEARNING_RATE = 2e-4
 WARMUP_STEPS = 100
 EVAL_EVERY = 100
-
-
-def validation_dataset(val_ids, context_length: int):
-    """Non-overlapping windows of the held-out text, in order."""
-    return make_dataset(
-        val_ids, context_length, 8, shuffle=False, stride=context_length
-    )
 
 
 def main(argv=None) -> int:
@@ -86,7 +82,8 @@ def main(argv=None) -> int:
     train = make_dataset(
         train_ids, MODEL["context_length"], BATCH_SIZE, seed=args.seed, repeat=True
     )
-    val = validation_dataset(val_ids, MODEL["context_length"])
+    context = MODEL["context_length"]
+    val = make_dataset(val_ids, context, 8, shuffle=False, stride=context)
     print(
         f"Training {model.count_params():,} parameters for {steps} steps of "
         f"{BATCH_SIZE}x{MODEL['context_length']} characters "
@@ -101,7 +98,7 @@ def main(argv=None) -> int:
         verbose=2,
     )
     minutes = (time.perf_counter() - start) / 60
-    val_loss = evaluate_loss(model, val)
+    val_loss = validation_loss(model, tokenizer)  # what the test re-checks
     card = {
         "name": "pydoc-char-gpt",
         "description": (
@@ -125,7 +122,11 @@ def main(argv=None) -> int:
         "train_loss_curve": [round(v, 4) for v in history.history["loss"]],
         "train_minutes": round(minutes, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
+        "versions": {
+            "keras": keras.__version__,
+            "tensorflow": tf.__version__,
+            "python": platform.python_version(),
+        },
     }
     save_pretrained(args.out, model, tokenizer, card)
     size = sum(
