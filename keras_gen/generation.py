@@ -47,16 +47,20 @@ TASKS = ("text-generation",)
 DEFAULT_MAX_NEW_TOKENS = 50
 
 
-def _compile(fn, jit: bool):
+def _compile(fn, jit: bool, any_length: bool = False):
     """Compile ``fn`` into one graph (XLA if ``jit``) on TensorFlow.
 
     Keras has no backend-neutral ``jit`` for plain functions, so this reaches
     for ``tf.function``; on other backends the function runs eagerly.
+    ``any_length``: trace once for int32 ids of any ``(batch, length)``.
     """
     if keras.backend.backend() != "tensorflow":
         return fn
     import tensorflow as tf
 
+    if any_length:
+        signature = [tf.TensorSpec((None, None), tf.int32)]
+        return tf.function(fn, jit_compile=jit, input_signature=signature)
     return tf.function(fn, jit_compile=jit, reduce_retracing=True)
 
 
@@ -92,7 +96,7 @@ class _Decoder:
         self.step = _compile(step, jit)
         # No XLA here: the length changes every step and XLA would compile
         # each length anew.
-        self.forward = _compile(forward, jit=False)
+        self.forward = _compile(forward, jit=False, any_length=True)
 
 
 _DECODERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -165,7 +169,7 @@ def generate_ids(
         >>> from keras_gen.transformer import build_gpt
         >>> keras.utils.set_random_seed(0)
         >>> model = build_gpt(12, 16, 16, num_heads=2, num_layers=1)
-        >>> cached = generate_ids(model, [1, 2, 3], 5)
+        >>> cached = generate_ids(model, [1, 2, 3], 5, jit=False)  # jit: slower start
         >>> recomputed = generate_ids(model, [1, 2, 3], 5, use_cache=False)
         >>> cached.shape, bool((cached == recomputed).all())
         ((8,), True)
@@ -460,7 +464,7 @@ def pipeline(task: str, model=None, tokenizer: Tokenizer | None = None, jit=True
         >>> from keras_gen.transformer import build_gpt
         >>> tok = CharTokenizer.train("abc ", byte_fallback=False)
         >>> generator = pipeline("text-generation",
-        ...                      model=(build_gpt(4, 16, 8, 2, 1), tok))
+        ...                      model=(build_gpt(4, 16, 8, 2, 1), tok), jit=False)
         >>> out = generator("ab", max_length=6)
         >>> len(out), len(out[0]["generated_text"])
         (1, 6)
