@@ -1,10 +1,13 @@
-"""The ``keras-gen`` command line: the demo and the data check.
+"""The ``keras-gen`` command line: the demo, the data check and generation.
 
 Examples:
     keras-gen demo                       # train the article's GAN, ~3 min on CPU
     keras-gen demo --epochs 5 --out /tmp/run --seed 1
     keras-gen data                       # where is Fashion-MNIST on this machine?
     keras-gen data --download            # fetch it into the Keras cache (online)
+    keras-gen generate --prompt "The future of AI in healthcare is"
+    keras-gen generate --prompt "def " --max-new-tokens 80 --temperature 0.8 \
+        --top-p 0.9 --seed 1             # sample instead of greedy
 """
 
 from __future__ import annotations
@@ -116,6 +119,37 @@ def run_data_check(download: bool) -> int:
     return status
 
 
+def run_generate(args) -> int:
+    """Print text generated from ``args.prompt`` (the ``generate`` command).
+
+    Greedy decoding unless a sampling option (``--temperature``, ``--top-k``,
+    ``--top-p``) is given; with none given, ``--seed`` has nothing to seed.
+    """
+    _quiet_tensorflow()
+    from keras_gen.generation import pipeline
+
+    do_sample = any(
+        value is not None for value in (args.temperature, args.top_k, args.top_p)
+    )
+    generator = pipeline("text-generation", model=args.model)
+    outputs = generator(
+        args.prompt,
+        max_length=args.max_length,
+        max_new_tokens=args.max_new_tokens,
+        do_sample=do_sample,
+        temperature=1.0 if args.temperature is None else args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        num_return_sequences=args.num_return_sequences,
+        seed=args.seed,
+    )
+    for i, output in enumerate(outputs):
+        if i:
+            print("-" * 40)
+        print(output["generated_text"])
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, exposed for tests and ``--help``."""
     parser = argparse.ArgumentParser(
@@ -159,6 +193,41 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="download Fashion-MNIST into the Keras cache if missing",
     )
+
+    gen = commands.add_parser(
+        "generate",
+        help="continue a prompt with the pretrained GPT that ships with keras-gen",
+        description="Continue a prompt with a pretrained keras_gen GPT: greedy "
+        "decoding by default, sampling when --temperature, --top-k or --top-p "
+        "is given. Lengths count tokens (characters for the shipped model).",
+    )
+    gen.add_argument("--prompt", required=True, help="the text to continue")
+    length = gen.add_mutually_exclusive_group()
+    length.add_argument(
+        "--max-length",
+        type=int,
+        help="prompt plus new tokens, as in the article (default: prompt + 50)",
+    )
+    length.add_argument("--max-new-tokens", type=int, help="new tokens only")
+    gen.add_argument(
+        "--temperature", type=float, help="sample with this temperature (> 0)"
+    )
+    gen.add_argument("--top-k", type=int, help="sample among the K most likely")
+    gen.add_argument(
+        "--top-p", type=float, help="nucleus sampling: keep probability mass P"
+    )
+    gen.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    gen.add_argument(
+        "--num-return-sequences",
+        type=int,
+        default=1,
+        help="continuations to print (sampling only; default 1)",
+    )
+    gen.add_argument(
+        "--model",
+        default=None,
+        help="a folder saved by keras_gen (default: the shipped pydoc-char-gpt)",
+    )
     return parser
 
 
@@ -169,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             run_demo(args.dataset, args.epochs, args.out, args.seed)
             return 0
+        if args.command == "generate":
+            return run_generate(args)
         return run_data_check(args.download)
     except (ValueError, FileNotFoundError) as error:
         print(f"keras-gen: error: {error}", file=sys.stderr)

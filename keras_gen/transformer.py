@@ -115,6 +115,25 @@ class TokenAndPositionEmbedding(layers.Layer):
         tokens = self.token_embedding(token_ids)  # (batch, seq_len, embed_dim)
         return tokens + self.position_embedding(positions)[None]
 
+    def embed_from(self, token_ids, start):
+        """Embed tokens that sit at positions ``start, start + 1, ...``.
+
+        Incremental decoding (see :meth:`GPT.call_with_cache`) feeds one new
+        token at a time; its position is not 0 but the number of tokens
+        already in the cache.
+
+        Args:
+            token_ids: int ``(batch, seq_len)``.
+            start: Position of the first token (int or scalar int tensor).
+
+        Returns:
+            ``(batch, seq_len, embed_dim)``.
+        """
+        seq_len = ops.shape(token_ids)[-1]
+        positions = start + ops.arange(seq_len)  # (seq_len,)
+        tokens = self.token_embedding(token_ids)  # (batch, seq_len, embed_dim)
+        return tokens + self.position_embedding(positions)[None]
+
     def compute_output_shape(self, input_shape):
         """Shape of the output for inputs of ``input_shape``."""
         return (*input_shape, self.embed_dim)
@@ -215,6 +234,49 @@ class CausalSelfAttention(layers.Layer):
             return out, weights
         return out
 
+    def call_cached(self, x, key_cache, value_cache, start):
+        """Attend from new positions to everything cached so far (inference).
+
+        The keys and values of earlier positions never change (each position
+        sees only the past), so instead of recomputing them for every new
+        token we keep them in fixed-size buffers of ``context_length`` slots
+        and write each new position's key and value into slot ``start + i``.
+        Slots not yet written hold zeros or stale values; the mask hides
+        every slot after the query's own position, so they get weight 0.
+
+        Args:
+            x: ``(batch, new_len, embed_dim)``, the new positions.
+            key_cache: ``(batch, num_heads, context_length, head_dim)``.
+            value_cache: Same shape as ``key_cache``.
+            start: Position of the first new token (int or scalar tensor);
+                ``start + new_len`` must not exceed ``context_length``.
+
+        Returns:
+            ``(out, key_cache, value_cache)``: the output ``(batch, new_len,
+            embed_dim)`` and both caches with the new positions written.
+        """
+        batch, seq_len = ops.shape(x)[0], ops.shape(x)[1]
+        slots = ops.shape(key_cache)[2]  # context_length
+        qkv = self.qkv(x)  # (batch, new_len, 3 * embed_dim)
+        q, k, v = ops.split(qkv, 3, axis=-1)
+        q = self._split_heads(q, batch, seq_len)  # (batch, heads, new, hd)
+        k = self._split_heads(k, batch, seq_len)
+        v = self._split_heads(v, batch, seq_len)
+        key_cache = ops.slice_update(key_cache, (0, 0, start, 0), k)
+        value_cache = ops.slice_update(value_cache, (0, 0, start, 0), v)
+        q = q * ops.cast(1.0 / math.sqrt(self.head_dim), q.dtype)
+        # (batch, heads, new_len, context_length): scores against every slot
+        scores = ops.matmul(q, ops.transpose(key_cache, (0, 1, 3, 2)))
+        rows = start + ops.arange(seq_len)[:, None]  # absolute query positions
+        cols = ops.arange(slots)[None, :]
+        mask = ops.greater_equal(rows, cols)[None, None]  # (1, 1, new, slots)
+        scores = ops.where(mask, scores, ops.cast(_MASK_VALUE, scores.dtype))
+        weights = ops.softmax(scores, axis=-1)
+        context = ops.matmul(weights, value_cache)  # (batch, heads, new, hd)
+        context = ops.transpose(context, (0, 2, 1, 3))
+        context = ops.reshape(context, (batch, seq_len, self.embed_dim))
+        return self.out(context), key_cache, value_cache
+
     def compute_output_shape(self, input_shape):
         """Shape of the output for inputs of ``input_shape``."""
         return input_shape
@@ -288,6 +350,21 @@ class TransformerBlock(layers.Layer):
         if return_attention_scores:
             return x, weights
         return x
+
+    def call_cached(self, x, key_cache, value_cache, start):
+        """:meth:`call` for inference with a key/value cache.
+
+        See :meth:`CausalSelfAttention.call_cached` for the arguments.
+
+        Returns:
+            ``(x, key_cache, value_cache)``.
+        """
+        attended, key_cache, value_cache = self.attention.call_cached(
+            self.ln1(x), key_cache, value_cache, start
+        )
+        x = x + attended  # (batch, new_len, embed_dim)
+        hidden = ops.gelu(self.fc(self.ln2(x)), approximate=True)
+        return x + self.proj(hidden), key_cache, value_cache
 
     def compute_output_shape(self, input_shape):
         """Shape of the output for inputs of ``input_shape``."""
@@ -392,6 +469,69 @@ class GPT(keras.Model):
         for block in self.blocks:
             x = block(x, training=training)
         return self._logits(x)
+
+    def init_cache(self, batch_size):
+        """Empty key/value buffers for :meth:`call_with_cache`.
+
+        Args:
+            batch_size: Number of sequences decoded together.
+
+        Returns:
+            A list with one ``(key_cache, value_cache)`` pair per block, each
+            a zero tensor ``(batch_size, num_heads, context_length,
+            head_dim)``.
+
+        Example:
+            >>> model = build_gpt(10, 8, 16, num_heads=2, num_layers=3)
+            >>> cache = model.init_cache(batch_size=4)
+            >>> len(cache), tuple(cache[0][0].shape)
+            (3, (4, 2, 8, 8))
+        """
+        head_dim = self.embed_dim // self.num_heads
+        shape = (batch_size, self.num_heads, self.context_length, head_dim)
+        return [
+            (ops.zeros(shape, self.compute_dtype), ops.zeros(shape, self.compute_dtype))
+            for _ in self.blocks
+        ]
+
+    def call_with_cache(self, token_ids, cache, start):
+        """Next-token logits for new tokens, reusing cached keys and values.
+
+        ``model.call_with_cache(ids[:, t:], cache, t)`` gives the same logits
+        as ``model(ids)[:, t:]`` when ``cache`` holds positions ``0 .. t-1``
+        (written by earlier calls), but computes only the new positions: one
+        token costs one token's work instead of the whole prefix's. This is
+        what makes generation fast (see :mod:`keras_gen.generation`).
+
+        Args:
+            token_ids: int ``(batch, new_len)``, the tokens at positions
+                ``start .. start + new_len - 1``.
+            cache: From :meth:`init_cache` or an earlier call.
+            start: Position of the first new token (int or scalar tensor);
+                ``start + new_len <= context_length``.
+
+        Returns:
+            ``(logits, cache)``: logits ``(batch, new_len, vocab_size)`` and
+            the cache with the new positions written.
+
+        Example:
+            >>> model = build_gpt(10, 8, 16, num_heads=2, num_layers=1)
+            >>> ids = np.array([[1, 2, 3, 4]])
+            >>> cache = model.init_cache(1)
+            >>> _, cache = model.call_with_cache(ids[:, :3], cache, 0)
+            >>> last, cache = model.call_with_cache(ids[:, 3:], cache, 3)
+            >>> full = model(ids)[:, 3:]
+            >>> bool(np.allclose(last, full, atol=1e-5))
+            True
+        """
+        x = self.embedding.embed_from(token_ids, start)  # (b, new, embed_dim)
+        new_cache = []
+        for block, (key_cache, value_cache) in zip(self.blocks, cache, strict=True):
+            x, key_cache, value_cache = block.call_cached(
+                x, key_cache, value_cache, start
+            )
+            new_cache.append((key_cache, value_cache))
+        return self._logits(x), new_cache
 
     def attention_weights(self, token_ids):
         """Run the model and return every layer's attention weights, for plots.

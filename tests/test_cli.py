@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -15,7 +16,7 @@ def test_help_lists_the_subcommands():
         text=True,
         check=True,
     )
-    assert "demo" in result.stdout and "data" in result.stdout
+    assert all(name in result.stdout for name in ("demo", "data", "generate"))
 
 
 def test_demo_options_have_documented_defaults():
@@ -64,3 +65,70 @@ def test_failed_save_leaves_no_partial_file(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         cli._save_atomically(Broken(), str(tmp_path / "generator.keras"))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def model_folder(tmp_path_factory):
+    """A tiny untrained GPT saved the way the shipped model is."""
+    from keras_gen.pretrained import save_pretrained
+    from keras_gen.tokenizers import CharTokenizer
+    from keras_gen.transformer import build_gpt
+
+    keras.utils.set_random_seed(0)
+    tokenizer = CharTokenizer.train("abcdefgh ", byte_fallback=False)
+    model = build_gpt(tokenizer.vocab_size, 32, 16, num_heads=2, num_layers=1)
+    folder = str(tmp_path_factory.mktemp("cli") / "tiny")
+    return save_pretrained(folder, model, tokenizer, {"name": "tiny"})
+
+
+def test_generate_prints_the_prompt_and_its_continuation(model_folder, capsys):
+    argv = ["generate", "--prompt", "abc", "--max-length", "12", "--model"]
+    assert cli.main([*argv, model_folder]) == 0
+    text = capsys.readouterr().out[:-1]  # print() adds one newline
+    assert text.startswith("abc") and len(text) == 12
+    assert cli.main([*argv, model_folder]) == 0  # greedy: the same again
+    assert capsys.readouterr().out.rstrip("\n") == text
+
+
+def test_generate_samples_when_asked_and_repeats_with_a_seed(model_folder, capsys):
+    argv = ["generate", "--prompt", "ab", "--max-new-tokens", "20", "--model"]
+    sampled = [*argv, model_folder, "--temperature", "3", "--top-k", "5"]
+    outputs = []
+    for seed in ("1", "1", "2"):
+        assert cli.main([*sampled, "--seed", seed, "--top-p", "0.99"]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] != outputs[2]
+    assert cli.main([*sampled, "--num-return-sequences", "2"]) == 0
+    assert capsys.readouterr().out.count("-" * 40) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--temperature", "0"], "Received: temperature=0.0"),
+        (["--top-p", "1.5"], "Received: top_p=1.5"),
+        (["--top-k", "0"], "Received: top_k=0"),
+        (["--max-length", "2"], "Received: max_length=2"),
+    ],
+)
+def test_generate_errors_are_clear(model_folder, capsys, extra, message):
+    argv = ["generate", "--prompt", "abc", "--model", model_folder, *extra]
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_generate_reports_a_missing_model_folder(tmp_path, capsys):
+    argv = ["generate", "--prompt", "abc", "--model", str(tmp_path / "nowhere")]
+    assert cli.main(argv) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_generate_uses_the_shipped_model_by_default(capsys):
+    from keras_gen.pretrained import DEFAULT_MODEL_DIR
+
+    if not os.path.isdir(DEFAULT_MODEL_DIR):
+        pytest.skip("the shipped model is not built (make pretrained)")
+    prompt = "The future of AI in healthcare is"
+    assert cli.main(["generate", "--prompt", prompt]) == 0
+    text = capsys.readouterr().out[:-1]  # print() adds one newline
+    assert text.startswith(prompt) and len(text) == len(prompt) + 50

@@ -1,0 +1,496 @@
+"""The article's ``pipeline('text-generation')`` in Keras, with a KV cache.
+
+The article loads a model and generates text in two lines::
+
+    generator = pipeline('text-generation', model='gpt-3.5')
+    generator("The future of AI in healthcare is", max_length=50)
+
+:func:`pipeline` gives the same call on a model you can open up: a folder
+saved by :func:`keras_gen.pretrained.save_pretrained` (by default the GPT that
+ships with the project) or a model and tokenizer in memory. It returns what
+Hugging Face ``transformers`` returns, ``[{"generated_text": ...}]``, so code
+written against one reads the same against the other.
+
+Under the call, :func:`generate_ids` extends token ids one token at a time.
+Each new token is picked from the model's next-token scores by a strategy in
+:mod:`keras_gen.sampling` (greedy, temperature, top-k, top-p), and the model
+runs incrementally with a **key/value cache** (:meth:`GPT.call_with_cache`):
+the keys and values of past positions are kept, so a new token costs one
+position's work instead of the whole prefix's.
+
+The context window. A GPT with learned absolute positions sees at most
+``context_length`` tokens. While prompt plus generated tokens fit, the cache
+holds them all. Once the window is full, every further token is predicted
+from the last ``context_length`` tokens, exactly as recomputation without a
+cache would (``GPT.generate``); because every token's *position* shifts when
+the window slides, cached keys are no longer valid, so each such step
+re-runs the window from scratch (as slow as no cache). Greedy decoding with
+and without the cache therefore gives the same tokens at every length.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+import weakref
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gen import sampling
+from keras_gen.pretrained import DEFAULT_MODEL_DIR, Pretrained, load_pretrained
+from keras_gen.tokenizers import Tokenizer
+
+TASKS = ("text-generation",)
+#: New tokens when neither ``max_length`` nor ``max_new_tokens`` is given.
+DEFAULT_MAX_NEW_TOKENS = 50
+
+
+def _compile(fn, jit: bool, any_length: bool = False):
+    """Compile ``fn`` into one graph (XLA if ``jit``) on TensorFlow.
+
+    Keras has no backend-neutral ``jit`` for plain functions, so this reaches
+    for ``tf.function``; on other backends the function runs eagerly.
+    ``any_length``: trace once for int32 ids of any ``(batch, length)``.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return fn
+    import tensorflow as tf
+
+    if any_length:
+        signature = [tf.TensorSpec((None, None), tf.int32)]
+        return tf.function(fn, jit_compile=jit, input_signature=signature)
+    return tf.function(fn, jit_compile=jit, reduce_retracing=True)
+
+
+class _Decoder:
+    """The compiled forward functions of one model (built once, reused).
+
+    * ``prefill(ids)``: the whole window, ids padded to ``context_length``
+      so the shape never changes (one compilation for any prompt length);
+      a causal model's outputs at real positions do not depend on the
+      padding after them, and the cache slots the padding fills are
+      overwritten before any query can see them.
+    * ``step(token, cache, position)``: one new token against the cache;
+      fixed-size cache tensors and a tensor ``position`` mean one
+      compilation for every position.
+    * ``forward(ids)``: the plain model, for decoding without a cache.
+    """
+
+    def __init__(self, model, jit: bool):
+        self.context_length = int(model.context_length)
+
+        def prefill(ids):  # (batch, context_length)
+            cache = model.init_cache(ops.shape(ids)[0])
+            return model.call_with_cache(ids, cache, 0)  # (b, C, vocab), cache
+
+        def step(token, cache, position):  # token (batch, 1)
+            logits, cache = model.call_with_cache(token, cache, position)
+            return logits[:, 0], cache  # (batch, vocab)
+
+        def forward(ids):  # (batch, seq_len), seq_len changes every step
+            return model(ids, training=False)[:, -1]  # (batch, vocab)
+
+        self.prefill = _compile(prefill, jit)
+        self.step = _compile(step, jit)
+        # No XLA here: the length changes every step and XLA would compile
+        # each length anew.
+        self.forward = _compile(forward, jit=False, any_length=True)
+
+
+_DECODERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _decoder(model, jit: bool) -> _Decoder:
+    per_model = _DECODERS.setdefault(model, {})
+    if jit not in per_model:
+        per_model[jit] = _Decoder(model, jit)
+    return per_model[jit]
+
+
+def _check_model(model):
+    for name in ("context_length", "init_cache", "call_with_cache"):
+        if not hasattr(model, name):
+            raise ValueError(
+                "Expected a keras_gen GPT (with context_length, init_cache and "
+                f"call_with_cache). Received: model of type {type(model).__name__}"
+                f", which has no {name}. Build one with "
+                "keras_gen.transformer.build_gpt or load a pretrained folder."
+            )
+
+
+def _check_count(name, value, minimum=1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"Expected {name} to be an int. Received: {name}={value!r}")
+    if value < minimum:
+        raise ValueError(f"Expected {name} >= {minimum}. Received: {name}={value}")
+    return int(value)
+
+
+def generate_ids(
+    model,
+    prompt_ids,
+    max_new_tokens: int,
+    do_sample: bool = False,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    seed: int | np.random.Generator | None = None,
+    use_cache: bool = True,
+    jit: bool = True,
+) -> np.ndarray:
+    """Extend token ids by ``max_new_tokens``, one token at a time.
+
+    Args:
+        model: A :class:`~keras_gen.transformer.GPT`.
+        prompt_ids: int ``(batch, prompt_len)`` (prompts of equal length) or
+            a 1-D sequence of ids. Only the last ``context_length`` ids are
+            seen by the model.
+        max_new_tokens: Tokens to append (``>= 0``).
+        do_sample: ``False``: greedy (the most likely token). ``True``: draw
+            from the distribution shaped by ``temperature``, ``top_k`` and
+            ``top_p`` (see :mod:`keras_gen.sampling`).
+        temperature: Softmax temperature (``> 0``), used when sampling.
+        top_k: Keep only the ``top_k`` most likely tokens when sampling.
+        top_p: Nucleus sampling: keep the smallest set of tokens with total
+            probability ``>= top_p``.
+        seed: Seed (or NumPy ``Generator``) for sampling; the same seed gives
+            the same tokens.
+        use_cache: Decode incrementally with the key/value cache (fast) or
+            recompute the whole window for every token (slow; for comparison).
+        jit: Compile the cached forward functions with XLA (TensorFlow).
+
+    Returns:
+        int32 NumPy array ``(batch, prompt_len + max_new_tokens)`` (1-D if
+        ``prompt_ids`` was 1-D): the prompt followed by the new tokens.
+
+    Example:
+        >>> from keras_gen.transformer import build_gpt
+        >>> keras.utils.set_random_seed(0)
+        >>> model = build_gpt(12, 16, 16, num_heads=2, num_layers=1)
+        >>> cached = generate_ids(model, [1, 2, 3], 5, jit=False)  # jit: slower start
+        >>> recomputed = generate_ids(model, [1, 2, 3], 5, use_cache=False)
+        >>> cached.shape, bool((cached == recomputed).all())
+        ((8,), True)
+    """
+    _check_model(model)
+    max_new_tokens = _check_count("max_new_tokens", max_new_tokens, minimum=0)
+    if do_sample:
+        sampling.check_temperature(temperature)
+        if top_k is not None:
+            sampling.check_top_k(top_k)
+        if top_p is not None:
+            sampling.check_top_p(top_p)
+    ids = np.asarray(prompt_ids, dtype="int32")
+    squeeze = ids.ndim == 1
+    ids = np.atleast_2d(ids)
+    if ids.ndim != 2 or ids.shape[1] == 0:
+        raise ValueError(
+            "Expected prompt_ids of shape (batch, prompt_len) with prompt_len >= 1. "
+            f"Received: shape {ids.shape}. Encode a non-empty prompt."
+        )
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+    def choose(logits):  # (batch, vocab) -> (batch,)
+        logits = np.asarray(logits, dtype="float64")
+        if not do_sample:
+            return sampling.greedy(logits)
+        return sampling.sample(logits, rng, temperature, top_k, top_p)
+
+    decoder = _decoder(model, jit)
+    window = decoder.context_length
+    batch = ids.shape[0]
+    out = np.zeros((batch, ids.shape[1] + max_new_tokens), "int32")
+    out[:, : ids.shape[1]] = ids
+    length = ids.shape[1]  # tokens in `out` so far
+    if max_new_tokens == 0:
+        return out[0] if squeeze else out
+
+    def refill():
+        """Run the last `window` tokens from scratch; return logits, cache."""
+        seen = min(length, window)
+        padded = np.zeros((batch, window), "int32")  # (batch, context_length)
+        padded[:, :seen] = out[:, length - seen : length]
+        logits, cache = decoder.prefill(ops.convert_to_tensor(padded))
+        return ops.convert_to_numpy(logits[:, seen - 1]), cache, seen
+
+    if use_cache:
+        logits, cache, cached = refill()  # `cached`: positions in the cache
+    for i in range(max_new_tokens):
+        if not use_cache:
+            recent = out[:, max(0, length - window) : length]  # (batch, <= C)
+            logits = decoder.forward(ops.convert_to_tensor(recent))
+            logits = ops.convert_to_numpy(logits)
+        out[:, length] = choose(logits)
+        length += 1
+        if not use_cache or i == max_new_tokens - 1:
+            continue
+        if cached < window:  # room left: one cheap step
+            token = ops.convert_to_tensor(out[:, length - 1 : length])
+            position = ops.convert_to_tensor(cached, "int32")
+            logits, cache = decoder.step(token, cache, position)
+            logits = ops.convert_to_numpy(logits)
+            cached += 1
+        else:  # window full: positions shift, the cache is stale
+            logits, cache, cached = refill()
+    return out[0] if squeeze else out
+
+
+class TextGenerationPipeline:
+    """A callable that turns prompts into generated text; see :func:`pipeline`.
+
+    Attributes:
+        model: The language model.
+        tokenizer: Its tokenizer.
+        card: The model card (a dict; empty for an in-memory model).
+        jit: Whether the cached decoding steps are XLA-compiled.
+    """
+
+    task = "text-generation"
+
+    def __init__(self, model, tokenizer: Tokenizer, card: dict | None = None, jit=True):
+        _check_model(model)
+        if not isinstance(tokenizer, Tokenizer):
+            raise ValueError(
+                "Expected a keras_gen tokenizer. Received: tokenizer of type "
+                f"{type(tokenizer).__name__}. Pass the tokenizer the model was "
+                "trained with."
+            )
+        if tokenizer.vocab_size != model.vocab_size:
+            raise ValueError(
+                f"Expected the tokenizer's vocab_size ({tokenizer.vocab_size}) to "
+                f"equal the model's ({model.vocab_size}). Pass the tokenizer the "
+                "model was trained with."
+            )
+        self.model = model
+        self.tokenizer = tokenizer
+        self.card = dict(card or {})
+        self.jit = bool(jit)
+        self._warned_truncation = False
+
+    def __repr__(self):
+        name = self.card.get("name", self.model.name)
+        return (
+            f"TextGenerationPipeline(model={name!r}, "
+            f"parameters={self.model.count_params():,}, "
+            f"context_length={self.model.context_length})"
+        )
+
+    def _new_tokens(self, prompt_len, max_length, max_new_tokens) -> int:
+        if max_length is not None and max_new_tokens is not None:
+            raise ValueError(
+                "Expected only one of max_length and max_new_tokens. Received: "
+                f"max_length={max_length}, max_new_tokens={max_new_tokens}. "
+                "max_length counts the prompt too; max_new_tokens only new tokens."
+            )
+        if max_new_tokens is not None:
+            return _check_count("max_new_tokens", max_new_tokens)
+        if max_length is None:
+            return DEFAULT_MAX_NEW_TOKENS
+        max_length = _check_count("max_length", max_length)
+        if max_length <= prompt_len:
+            raise ValueError(
+                f"Expected max_length > the prompt's length ({prompt_len} tokens), "
+                f"since max_length counts the prompt plus the new tokens. "
+                f"Received: max_length={max_length}. Use "
+                f"max_length={prompt_len + DEFAULT_MAX_NEW_TOKENS} or "
+                f"max_new_tokens={DEFAULT_MAX_NEW_TOKENS}."
+            )
+        return max_length - prompt_len
+
+    def _encode(self, prompt):
+        if not isinstance(prompt, str):
+            raise ValueError(
+                "Expected a prompt string or a list of strings. Received: "
+                f"{type(prompt).__name__} {prompt!r}"
+            )
+        ids = self.tokenizer.encode(prompt)
+        if not ids:
+            raise ValueError(
+                "Expected a non-empty prompt. Received: ''. Give the model some "
+                "text to continue, even a single character."
+            )
+        window = self.model.context_length
+        if len(ids) > window and not self._warned_truncation:
+            self._warned_truncation = True
+            warnings.warn(
+                f"The prompt has {len(ids)} tokens but the model's context window "
+                f"is {window}: the model sees only the last {window} tokens "
+                "(truncation from the left). generated_text still starts with "
+                "the whole prompt. (Shown once per pipeline.)",
+                UserWarning,
+                stacklevel=3,
+            )
+        return ids
+
+    def __call__(
+        self,
+        text_inputs,
+        max_length: int | None = None,
+        max_new_tokens: int | None = None,
+        do_sample: bool = False,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        num_return_sequences: int = 1,
+        seed: int | None = None,
+        return_full_text: bool = True,
+    ):
+        """Generate text for one prompt or a list of prompts.
+
+        Args:
+            text_inputs: A prompt string, or a list of prompt strings.
+            max_length: Length of prompt **plus** new tokens, in tokens (the
+                article's argument; characters for a character-level model).
+            max_new_tokens: Number of new tokens; give this *or*
+                ``max_length``. With neither, 50 new tokens.
+            do_sample: ``False`` (default): greedy decoding. ``True``: sample.
+            temperature: Softmax temperature ``> 0`` (sampling only).
+            top_k: Sample among the ``top_k`` most likely tokens only.
+            top_p: Sample from the smallest set of tokens whose probability
+                adds up to ``top_p`` (``0 < top_p <= 1``).
+            num_return_sequences: Continuations per prompt (sampling only:
+                greedy decoding has exactly one).
+            seed: Seed for sampling; the same seed gives the same text.
+            return_full_text: Include the prompt in ``generated_text``.
+
+        Returns:
+            For one prompt, a list of ``num_return_sequences`` dicts
+            ``{"generated_text": ...}``; for a list of prompts, a list of
+            such lists, one per prompt.
+        """
+        single = isinstance(text_inputs, str)
+        prompts = [text_inputs] if single else text_inputs
+        if not isinstance(prompts, (list, tuple)) or not prompts:
+            raise ValueError(
+                "Expected a prompt string or a non-empty list of strings. "
+                f"Received: {text_inputs!r}"
+            )
+        num_return_sequences = _check_count(
+            "num_return_sequences", num_return_sequences
+        )
+        if not do_sample:
+            if num_return_sequences != 1:
+                raise ValueError(
+                    "Expected num_return_sequences=1 with greedy decoding, which "
+                    "has only one answer. Received: "
+                    f"num_return_sequences={num_return_sequences}. Set "
+                    "do_sample=True for several different continuations."
+                )
+            sampled = [
+                name
+                for name, value, default in (
+                    ("temperature", temperature, 1.0),
+                    ("top_k", top_k, None),
+                    ("top_p", top_p, None),
+                )
+                if value != default
+            ]
+            if sampled:
+                warnings.warn(
+                    f"{', '.join(sampled)} only change sampling, but do_sample="
+                    "False uses greedy decoding. Pass do_sample=True to use them.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        sampling.check_temperature(temperature)
+        if top_k is not None:
+            sampling.check_top_k(top_k)
+        if top_p is not None:
+            sampling.check_top_p(top_p)
+        encoded = [self._encode(prompt) for prompt in prompts]
+        counts = [self._new_tokens(len(i), max_length, max_new_tokens) for i in encoded]
+        rng = np.random.default_rng(seed)
+        results = []
+        for prompt, ids, new in zip(prompts, encoded, counts, strict=True):
+            batch = np.tile(np.asarray(ids, "int32"), (num_return_sequences, 1))
+            out = generate_ids(
+                self.model,
+                batch,
+                new,
+                do_sample=do_sample,
+                temperature=temperature,
+                top_k=top_k,
+                top_p=top_p,
+                seed=rng,
+                jit=self.jit,
+            )
+            texts = [self.tokenizer.decode(row[len(ids) :].tolist()) for row in out]
+            prefix = prompt if return_full_text else ""
+            results.append([{"generated_text": prefix + text} for text in texts])
+        return results[0] if single else results
+
+
+def _load(model) -> Pretrained:
+    if model is None:
+        return load_pretrained(DEFAULT_MODEL_DIR)
+    if isinstance(model, Pretrained):
+        return model
+    path = os.fspath(model)
+    if not os.path.exists(path) and os.sep not in path and "/" not in path:
+        raise FileNotFoundError(
+            f"Expected a folder saved by keras_gen. Received: model={path!r}, "
+            "which is neither a folder nor a file here. keras_gen loads only "
+            "local folders (no downloads): 'gpt-3.5' is served only through "
+            "OpenAI's paid API, and open models such as 'gpt2' need the "
+            "transformers or keras_hub packages. Use model=None for the model "
+            "that ships with keras_gen."
+        )
+    return load_pretrained(path)
+
+
+def pipeline(task: str, model=None, tokenizer: Tokenizer | None = None, jit=True):
+    """Make a text generator, as in the article: ``pipeline('text-generation')``.
+
+    Args:
+        task: ``"text-generation"`` (the only task).
+        model: A folder saved by :func:`keras_gen.pretrained.save_pretrained`
+            (``None``: the model that ships with keras_gen), a
+            :class:`~keras_gen.pretrained.Pretrained`, a ``(model,
+            tokenizer)`` tuple, or a model with ``tokenizer=`` given.
+        tokenizer: The tokenizer, when ``model`` is a model object.
+        jit: XLA-compile the cached decoding steps (TensorFlow backend).
+
+    Returns:
+        A :class:`TextGenerationPipeline`; call it with a prompt.
+
+    Raises:
+        ValueError: For an unknown task or a model without its tokenizer.
+        FileNotFoundError: For a missing folder or a folder missing a file.
+
+    Example:
+        >>> from keras_gen.tokenizers import CharTokenizer
+        >>> from keras_gen.transformer import build_gpt
+        >>> tok = CharTokenizer.train("abc ", byte_fallback=False)
+        >>> generator = pipeline("text-generation",
+        ...                      model=(build_gpt(4, 16, 8, 2, 1), tok), jit=False)
+        >>> out = generator("ab", max_length=6)
+        >>> len(out), len(out[0]["generated_text"])
+        (1, 6)
+    """
+    if task not in TASKS:
+        raise ValueError(
+            f"Expected task='text-generation'. Received: task={task!r}. "
+            "keras_gen provides only text generation; notebook 07 fine-tunes the "
+            "pretrained model for classification and other tasks."
+        )
+    if isinstance(model, tuple):
+        if len(model) != 2:
+            raise ValueError(
+                "Expected model=(model, tokenizer). Received: a tuple of "
+                f"{len(model)} items."
+            )
+        model, tokenizer = model
+    if isinstance(model, keras.Model):
+        if tokenizer is None:
+            raise ValueError(
+                "Expected a tokenizer with an in-memory model. Received: "
+                "tokenizer=None. Call pipeline('text-generation', model=(model, "
+                "tokenizer)) or save both with save_pretrained."
+            )
+        return TextGenerationPipeline(model, tokenizer, jit=jit)
+    loaded = _load(model)
+    return TextGenerationPipeline(
+        loaded.model, tokenizer or loaded.tokenizer, loaded.card, jit=jit
+    )
