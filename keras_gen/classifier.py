@@ -167,7 +167,9 @@ def _save(model: keras.Model, path: Path) -> None:
     digest = hashlib.sha256(payload).hexdigest()
     _atomic_write(path, payload)
     # The sidecar is written last: a model without a matching sidecar is retrained.
-    _atomic_write(path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode())
+    _atomic_write(
+        path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode()
+    )
 
 
 def load_classifier(dataset: str = "fashion_mnist", retrain: bool = False):

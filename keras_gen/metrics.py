@@ -239,7 +239,9 @@ def feature_frechet_distance(features_a, features_b) -> float:
     cov_a, cov_b = np.atleast_2d(cov_a), np.atleast_2d(cov_b)
     root_a = _symmetric_sqrt(cov_a)
     product = root_a @ cov_b @ root_a
-    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((product + product.T) / 2), 0, None))
+    trace_sqrt = np.sqrt(
+        np.clip(np.linalg.eigvalsh((product + product.T) / 2), 0, None)
+    )
     distance = (
         np.sum((mean_a - mean_b) ** 2)
         + np.trace(cov_a)

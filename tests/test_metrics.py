@@ -150,7 +150,10 @@ def test_mnist_classifier_when_present():
         (np.zeros((100, 28, 28, 1)) - 1, "at least 128 generated for a stable"),
         (np.full((200, 28, 28, 1), np.nan), "finite generated"),
         (np.linspace(0, 255, 200 * 784).reshape(200, 28, 28, 1), r"x / 127.5 - 1"),
-        (np.linspace(0, 1, 200 * 784).reshape(200, 28, 28, 1), r"looks like the \[0, 1\]"),
+        (
+            np.linspace(0, 1, 200 * 784).reshape(200, 28, 28, 1),
+            r"looks like the \[0, 1\]",
+        ),
         (np.linspace(-2, 1, 200 * 784).reshape(200, 28, 28, 1), r"in \[-2, 1\]"),
     ],
 )

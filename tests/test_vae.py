@@ -160,5 +160,7 @@ def test_bad_inputs():
         model.decode(np.zeros((3, 5)))
     with pytest.raises(ValueError, match=r"Expected images of shape \(n, 8, 8, 1\)"):
         metrics.evaluate_elbo(model, np.zeros((3, 28, 28, 1)))
-    with pytest.raises(ValueError, match=r"in \[-1, 1\].*Received: images in \[0, 255\]"):
+    with pytest.raises(
+        ValueError, match=r"in \[-1, 1\].*Received: images in \[0, 255\]"
+    ):
         metrics.evaluate_elbo(model, np.linspace(0, 255, 192).reshape(3, 8, 8, 1))
