@@ -364,7 +364,7 @@ def class_coverage(images, dataset: str = "fashion_mnist") -> dict:
 def _entropy(histogram) -> float:
     p = np.asarray(histogram, dtype="float64")
     p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
+    return float(max(0.0, -(p * np.log(p)).sum()))  # no "-0.00" for one class
 
 
 @dataclass
