@@ -187,9 +187,9 @@ def load_classifier(dataset: str = "fashion_mnist", retrain: bool = False):
         RuntimeError: If a fresh classifier misses ``MIN_TEST_ACCURACY``.
 
     Example:
-        >>> model = load_classifier("fashion_mnist")
-        >>> model.get_layer("features").units
-        64
+        >>> # The first call on a machine trains for about a minute, later ones load.
+        >>> # model = load_classifier("fashion_mnist")
+        >>> # model.get_layer("features").units  -> 64
     """
     path = classifier_path(dataset)
     if not retrain and dataset in _LOADED:
@@ -225,8 +225,7 @@ def feature_extractor(dataset: str = "fashion_mnist") -> keras.Model:
     """The classifier cut at its penultimate layer: images to 64 features.
 
     Example:
-        >>> feature_extractor().output_shape
-        (None, 64)
+        >>> # feature_extractor().output_shape  -> (None, 64)
     """
     key = (dataset, "features")
     if key not in _LOADED:
