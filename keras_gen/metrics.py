@@ -4,9 +4,30 @@ Diversity is the first thing a GAN can lose (mode collapse), so it is the first
 number measured here: the mean distance between two samples, divided by the
 same quantity for real images (1.0 = as varied as the data; near 0 = the same
 image again and again).
+
+Quality is measured the way FID does it (Heusel et al., 2017), on the features
+of a small classifier that ``keras_gen`` trains itself (see
+:mod:`keras_gen.classifier`, cached in ``~/.cache/keras_gen/classifiers``):
+
+- :func:`frechet_distance`: how far the feature statistics of generated images
+  are from those of real test images (0 = identical Gaussians);
+- :func:`real_data_floor`: the same distance between real training images and
+  real test images. A perfect generator would score this, not 0, because two
+  finite samples always differ; every score is reported beside it;
+- :func:`class_coverage`: which classes the classifier sees in the samples and
+  the entropy of that histogram (log 10 = all ten classes equally, 0 = one);
+- :func:`image_quality`: all three at once;
+- :func:`evaluate_elbo`: a VAE's test negative ELBO, in nats per image.
+
+Images are checked first: shape ``(n, 28, 28, 1)``, values in [-1, 1] (the
+range of :func:`keras_gen.data.load_images` and of the generators' ``tanh``)
+and at least :data:`MIN_SAMPLES` of them for a stable covariance estimate.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -103,3 +124,362 @@ def diversity_ratio(
     return mean_pairwise_distance(generated, max_images, seed) / mean_pairwise_distance(
         real, max_images, seed
     )
+
+
+#: Fewest images a Fréchet distance is computed on: twice the 64 features, so
+#: the 64x64 covariance matrix is estimated from more samples than it has rows.
+MIN_SAMPLES = 128
+#: Images of the ``(n, 28, 28, 1)`` shape the classifier reads.
+IMAGE_SHAPE = (28, 28, 1)
+# Generated pixels may overshoot [-1, 1] by rounding only.
+_RANGE_TOLERANCE = 1e-3
+
+
+def check_images(images, name: str = "images", min_samples: int = 1) -> np.ndarray:
+    """Refuse images the quality classifier cannot judge, with a clear message.
+
+    Args:
+        images: Array-like ``(n, 28, 28, 1)`` with values in [-1, 1].
+        name: The argument name used in error messages.
+        min_samples: Fewest images accepted.
+
+    Returns:
+        The images as a float32 NumPy array.
+
+    Raises:
+        ValueError: For a wrong shape, values outside [-1, 1], images that look
+            like the [0, 1] range, non-finite values or too few images.
+
+    Example:
+        >>> check_images(np.zeros((3, 28, 28)))
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected images of shape (n, 28, 28, 1). Received: \
+images.shape=(3, 28, 28). Add the channel axis: images[..., None].
+    """
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
+        fix = (
+            " Add the channel axis: images[..., None]."
+            if images.shape[1:] == IMAGE_SHAPE[:2]
+            else ""
+        )
+        raise ValueError(
+            f"Expected {name} of shape (n, 28, 28, 1). "
+            f"Received: {name}.shape={images.shape}.{fix}"
+        )
+    if len(images) < min_samples:
+        raise ValueError(
+            f"Expected at least {min_samples} {name} for a stable estimate. "
+            f"Received: {len(images)} {name}. Generate more samples."
+        )
+    if not np.all(np.isfinite(images)):
+        raise ValueError(
+            f"Expected finite {name}. Received: {name} with NaN or inf values. "
+            "Check the model that produced them (did training diverge?)."
+        )
+    low, high = float(images.min()), float(images.max())
+    if low < -1 - _RANGE_TOLERANCE or high > 1 + _RANGE_TOLERANCE:
+        fix = " Scale uint8 images with x / 127.5 - 1." if high > 2 else ""
+        raise ValueError(
+            f"Expected {name} in [-1, 1] (the range of keras_gen.data.load_images). "
+            f"Received: {name} in [{low:.3g}, {high:.3g}].{fix}"
+        )
+    if low >= 0 and len(images) > 1:
+        raise ValueError(
+            f"Expected {name} in [-1, 1] (the range of keras_gen.data.load_images). "
+            f"Received: {name} in [{low:.3g}, {high:.3g}]: every pixel is >= 0, "
+            "which looks like the [0, 1] range. Rescale with x * 2 - 1."
+        )
+    return images
+
+
+def _symmetric_sqrt(matrix: np.ndarray) -> np.ndarray:
+    # Covariances are symmetric positive semi-definite: eigh is exact and stable,
+    # and clipping removes the tiny negative eigenvalues that rounding creates.
+    values, vectors = np.linalg.eigh(matrix)
+    return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
+
+
+def feature_frechet_distance(features_a, features_b) -> float:
+    """Fréchet distance between Gaussians fitted to two sets of feature vectors.
+
+    ``||mu_a - mu_b||^2 + tr(S_a + S_b - 2 (S_a S_b)^(1/2))``. The trace of the
+    matrix square root is computed with NumPy alone, as
+    ``sum(sqrt(eig(S_a^(1/2) S_b S_a^(1/2))))``: that matrix is symmetric and has
+    the same eigenvalues as ``S_a S_b``, so no SciPy is needed.
+
+    Args:
+        features_a: ``(n, d)`` array.
+        features_b: ``(m, d)`` array.
+
+    Returns:
+        The squared Fréchet (2-Wasserstein) distance, >= 0.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> a = rng.normal(size=(2000, 2))
+        >>> round(feature_frechet_distance(a, a + [3.0, 0.0]), 6)
+        9.0
+    """
+    a = np.asarray(features_a, dtype="float64")
+    b = np.asarray(features_b, dtype="float64")
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(
+            "Expected two feature arrays (n, d) and (m, d). "
+            f"Received: features_a.shape={a.shape}, features_b.shape={b.shape}"
+        )
+    if min(len(a), len(b)) < 2:
+        raise ValueError(
+            "Expected at least 2 feature vectors per set for a covariance. "
+            f"Received: {len(a)} and {len(b)}"
+        )
+    mean_a, mean_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    cov_a, cov_b = np.atleast_2d(cov_a), np.atleast_2d(cov_b)
+    root_a = _symmetric_sqrt(cov_a)
+    product = root_a @ cov_b @ root_a
+    trace_sqrt = np.sqrt(
+        np.clip(np.linalg.eigvalsh((product + product.T) / 2), 0, None)
+    )
+    distance = (
+        np.sum((mean_a - mean_b) ** 2)
+        + np.trace(cov_a)
+        + np.trace(cov_b)
+        - 2 * trace_sqrt.sum()
+    )
+    return float(max(distance, 0.0))
+
+
+def image_features(images, dataset: str = "fashion_mnist") -> np.ndarray:
+    """The quality classifier's 64 features of each image.
+
+    Args:
+        images: ``(n, 28, 28, 1)`` in [-1, 1].
+        dataset: Whose classifier: ``"fashion_mnist"`` or ``"mnist"``.
+
+    Returns:
+        float64 array ``(n, 64)``.
+    """
+    from keras_gen import classifier
+
+    images = check_images(images)
+    return classifier.features_and_predictions(images, dataset)[0]
+
+
+def frechet_distance(generated, real, dataset: str = "fashion_mnist") -> float:
+    """Fréchet distance between generated and real images, in classifier features.
+
+    Lower is better. Compare it with :func:`real_data_floor` computed on as many
+    images: that is what a perfect generator would score.
+
+    Args:
+        generated: ``(n, 28, 28, 1)`` in [-1, 1], n >= ``MIN_SAMPLES``.
+        real: ``(m, 28, 28, 1)`` in [-1, 1], m >= ``MIN_SAMPLES``.
+        dataset: Whose classifier (the data set the generator learned).
+
+    Returns:
+        The distance, >= 0.
+
+    Raises:
+        ValueError: For a wrong shape, range or too few images.
+
+    Example:
+        >>> # frechet_distance(gan.generate(2000, seed=1), test_images[:2000])
+    """
+    from keras_gen import classifier
+
+    generated = check_images(generated, "generated", MIN_SAMPLES)
+    real = check_images(real, "real", MIN_SAMPLES)
+    features_g = classifier.features_and_predictions(generated, dataset)[0]
+    features_r = classifier.features_and_predictions(real, dataset)[0]
+    return feature_frechet_distance(features_g, features_r)
+
+
+def _real_samples(dataset: str, n: int, seed: int):
+    from keras_gen import data
+
+    rng = np.random.default_rng(seed)
+    train, _ = data.load_images(dataset, "train")
+    test, _ = data.load_images(dataset, "test")
+    if n > len(test):
+        raise ValueError(
+            f"Expected n <= {len(test)} (the test split's size). Received: n={n}"
+        )
+    return (
+        train[rng.choice(len(train), n, replace=False)],
+        test[rng.choice(len(test), n, replace=False)],
+    )
+
+
+def real_data_floor(n: int, dataset: str = "fashion_mnist", seed: int = 0) -> float:
+    """The Fréchet distance a perfect generator would reach with ``n`` samples.
+
+    Two finite samples of the *same* distribution never have identical
+    statistics, so even real images score above 0: this is the distance between
+    ``n`` training images and ``n`` test images, drawn with ``seed``. It grows as
+    ``n`` shrinks, which is why scores are only comparable at equal ``n``.
+
+    Args:
+        n: Images per side, >= ``MIN_SAMPLES``.
+        dataset: ``"fashion_mnist"`` or ``"mnist"``.
+        seed: Which images are drawn.
+
+    Returns:
+        The floor distance.
+
+    Example:
+        >>> # real_data_floor(2000) is far below real_data_floor(200)
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < MIN_SAMPLES:
+        raise ValueError(
+            f"Expected n >= {MIN_SAMPLES} for a stable estimate. Received: n={n!r}"
+        )
+    train, test = _real_samples(dataset, int(n), seed)
+    return frechet_distance(train, test, dataset)
+
+
+def class_coverage(images, dataset: str = "fashion_mnist") -> dict:
+    """Which classes the quality classifier sees in a set of images.
+
+    A generator that covers the data draws every class about equally often:
+    entropy near ``log(10)`` (2.303 nats). A collapsed one draws one or two:
+    entropy near 0.
+
+    Args:
+        images: ``(n, 28, 28, 1)`` in [-1, 1], n >= 10.
+        dataset: Whose classifier.
+
+    Returns:
+        ``{"histogram": fractions per class (sums to 1), "entropy": nats,
+        "max_entropy": log(num_classes), "classes_seen": classes with >= 1%}``.
+
+    Example:
+        >>> # class_coverage(np.repeat(test_images[:1], 500, 0))["entropy"]  -> 0.0
+    """
+    from keras_gen import classifier
+
+    images = check_images(images, min_samples=10)
+    predictions = classifier.features_and_predictions(images, dataset)[1]
+    histogram = np.bincount(predictions, minlength=10) / len(predictions)
+    return {
+        "histogram": histogram,
+        "entropy": _entropy(histogram),
+        "max_entropy": math.log(len(histogram)),
+        "classes_seen": int(np.sum(histogram >= 0.01)),
+    }
+
+
+def _entropy(histogram) -> float:
+    p = np.asarray(histogram, dtype="float64")
+    p = p[p > 0]
+    return float(max(0.0, -(p * np.log(p)).sum()))  # no "-0.00" for one class
+
+
+@dataclass
+class QualityReport:
+    """Image quality of a set of samples, with the floor next to the score.
+
+    Attributes:
+        n: Images compared per side.
+        frechet: Fréchet distance of the samples to ``n`` real test images.
+        floor: Real training images against the same test images.
+        coverage: The :func:`class_coverage` dict of the samples.
+    """
+
+    n: int
+    frechet: float
+    floor: float
+    coverage: dict
+
+    @property
+    def ratio(self) -> float:
+        """Score over floor: 1.0 would be as good as real data."""
+        return self.frechet / self.floor
+
+    def __str__(self) -> str:
+        return (
+            f"Fréchet distance {self.frechet:.2f} (floor {self.floor:.2f}, "
+            f"ratio {self.ratio:.1f}), class entropy "
+            f"{self.coverage['entropy']:.2f} of {self.coverage['max_entropy']:.2f}"
+        )
+
+
+def image_quality(
+    generated, dataset: str = "fashion_mnist", seed: int = 0
+) -> QualityReport:
+    """Fréchet distance, its real-data floor and class coverage in one call.
+
+    The generated images and ``n`` real training images (the floor) are both
+    compared with the same ``n`` real test images, so score and floor differ
+    only in where the first set came from.
+
+    Args:
+        generated: ``(n, 28, 28, 1)`` in [-1, 1], ``MIN_SAMPLES <= n <= 10000``.
+        dataset: The data set the generator learned.
+        seed: Which real images are drawn.
+
+    Returns:
+        A :class:`QualityReport`; ``print()`` it for one line.
+
+    Example:
+        >>> # print(image_quality(gan.generate(2000, seed=1)))
+    """
+    from keras_gen import classifier
+
+    generated = check_images(generated, "generated", MIN_SAMPLES)
+    n = len(generated)
+    train, test = _real_samples(dataset, n, seed)
+    features = {
+        name: classifier.features_and_predictions(images, dataset)[0]
+        for name, images in (("generated", generated), ("train", train), ("test", test))
+    }
+    return QualityReport(
+        n=n,
+        frechet=feature_frechet_distance(features["generated"], features["test"]),
+        floor=feature_frechet_distance(features["train"], features["test"]),
+        coverage=class_coverage(generated, dataset),
+    )
+
+
+def evaluate_elbo(vae, images, batch_size: int = 500, seed: int = 0) -> float:
+    """A VAE's negative ELBO on ``images``, in nats per image (lower is better).
+
+    One latent sample per image, drawn with ``seed``, so the number repeats.
+
+    Args:
+        vae: A :class:`keras_gen.vae.VAE`.
+        images: ``(n, h, w, c)`` in [-1, 1] of the VAE's image shape, n >= 1.
+        batch_size: Images per forward pass.
+        seed: Seed of the latent samples.
+
+    Returns:
+        Mean of reconstruction + KL over the images, in nats.
+
+    Example:
+        >>> from keras_gen.vae import VAE, build_decoder, build_encoder
+        >>> model = VAE(build_encoder(2, (4, 4, 1)), build_decoder(2, (4, 4, 1)))
+        >>> evaluate_elbo(model, np.zeros((3, 4, 4, 1))) > 0
+        True
+    """
+    images = np.asarray(images, dtype="float32")
+    expected = tuple(vae.image_shape)
+    if images.ndim != 4 or images.shape[1:] != expected:
+        raise ValueError(
+            f"Expected images of shape (n, {', '.join(map(str, expected))}). "
+            f"Received: images.shape={images.shape}"
+        )
+    if len(images) < 1:
+        raise ValueError("Expected at least 1 image. Received: 0 images")
+    low, high = float(images.min()), float(images.max())
+    if low < -1 - _RANGE_TOLERANCE or high > 1 + _RANGE_TOLERANCE:
+        raise ValueError(
+            "Expected images in [-1, 1] (the range of keras_gen.data.load_images). "
+            f"Received: images in [{low:.3g}, {high:.3g}]."
+        )
+    total = 0.0
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        terms = vae.elbo_terms(batch, seed=seed + start)
+        total += float(np.sum(terms["reconstruction"] + terms["kl"]))
+    return total / len(images)

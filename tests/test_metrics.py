@@ -1,7 +1,8 @@
+import keras
 import numpy as np
 import pytest
 
-from keras_gen import metrics
+from keras_gen import data, metrics
 
 
 def test_mean_pairwise_distance_hand_computed():
@@ -43,3 +44,133 @@ def test_bad_inputs_are_refused():
         metrics.diversity_ratio(np.zeros((5, 8, 8, 1)), np.zeros((5, 4, 4, 1)))
     with pytest.raises(ValueError, match=r"\(n, h, w, c\)"):
         metrics.diversity_ratio(np.zeros((5, 8, 8)), np.zeros((5, 8, 8)))
+
+
+# --- Fréchet distance, floor and class coverage ------------------------------
+
+
+def test_feature_frechet_distance_by_hand():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(3000, 3))
+    assert metrics.feature_frechet_distance(a, a) == pytest.approx(0.0, abs=1e-9)
+    # Same covariance, means 2 apart: the distance is the squared shift.
+    assert metrics.feature_frechet_distance(a, a + [2.0, 0, 0]) == pytest.approx(4.0)
+    # Means equal, one set scaled by 3: tr(S + 9S - 2*3S) = 4 tr(S), tr(S) ~ 3.
+    scaled = metrics.feature_frechet_distance(a, 3 * (a - a.mean(0)) + a.mean(0))
+    assert scaled == pytest.approx(4 * np.trace(np.cov(a, rowvar=False)), rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def real_images(fashion_test):
+    return fashion_test[0][:600]
+
+
+def test_identical_sets_score_about_zero(real_images):
+    assert metrics.frechet_distance(real_images, real_images) == pytest.approx(
+        0.0, abs=1e-6
+    )
+
+
+def test_distance_grows_with_noise(real_images):
+    rng = np.random.default_rng(0)
+    reference, noisy = real_images[:300], real_images[300:]
+    scores = [
+        metrics.frechet_distance(
+            np.clip(noisy + rng.normal(0, sigma, noisy.shape), -1, 1), reference
+        )
+        for sigma in (0.0, 0.1, 0.25, 0.5, 1.0)
+    ]
+    assert all(b > a for a, b in zip(scores, scores[1:], strict=False)), scores
+
+
+def test_collapsed_generator_covers_fewer_classes(real_images):
+    real = metrics.class_coverage(real_images)
+    collapsed = metrics.class_coverage(np.repeat(real_images[:1], 300, 0))
+    assert real["entropy"] > 2.0 and real["classes_seen"] == 10
+    assert collapsed["entropy"] == pytest.approx(0.0, abs=1e-12)
+    assert collapsed["classes_seen"] == 1
+    assert real["max_entropy"] == pytest.approx(np.log(10))
+    assert real["histogram"].sum() == pytest.approx(1.0)
+
+
+def test_image_quality_reports_the_floor(real_images):
+    train = data.load_images("fashion_mnist", "train")[0][:300]
+    real = metrics.image_quality(train, seed=1)
+    collapsed = metrics.image_quality(np.repeat(real_images[:1], 300, 0), seed=1)
+    assert real.floor > 0 and real.n == 300
+    # Real training images are the floor's own kind of sample: ratio near 1.
+    assert 0.5 < real.ratio < 2.0
+    assert collapsed.ratio > 10 * real.ratio
+    assert "floor" in str(collapsed)
+    assert metrics.real_data_floor(300, seed=1) == pytest.approx(real.floor, rel=1e-6)
+
+
+def test_classifier_is_accurate_and_cached(fashion_test):
+    from keras_gen import classifier
+
+    model = classifier.load_classifier()
+    logits = model.predict(fashion_test[0], batch_size=1000, verbose=0)
+    assert np.mean(np.argmax(logits, -1) == fashion_test[1]) >= 0.90
+    path = classifier.classifier_path()
+    assert classifier._checksum_ok(path)
+    assert classifier.load_classifier() is model  # one copy per process
+
+
+def test_checksum_sidecar_detects_changes(tmp_path, monkeypatch):
+    from keras_gen import classifier
+
+    monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
+    path = classifier.classifier_path("mnist")
+    assert path.parent == tmp_path / "classifiers"
+    tiny = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    classifier._save(tiny, path)
+    assert classifier._checksum_ok(path)
+    assert not list(path.parent.glob("*.part"))  # written atomically
+    path.write_bytes(path.read_bytes() + b"x")
+    assert not classifier._checksum_ok(path)
+    path.with_name(path.name + ".sha256").unlink()
+    assert not classifier._checksum_ok(path)
+
+
+def test_mnist_classifier_when_present():
+    from keras_gen import classifier
+
+    try:
+        data.find_data("mnist", download=False)
+    except data.DataNotFoundError:
+        pytest.skip("MNIST is not on disk")
+    assert classifier.load_classifier("mnist").get_layer("features").units == 64
+
+
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        (np.zeros((200, 28, 28)), r"shape \(n, 28, 28, 1\).*images\[\.\.\., None\]"),
+        (np.zeros((200, 32, 32, 3)), r"Received: generated.shape=\(200, 32, 32, 3\)"),
+        (np.zeros((100, 28, 28, 1)) - 1, "at least 128 generated for a stable"),
+        (np.full((200, 28, 28, 1), np.nan), "finite generated"),
+        (np.linspace(0, 255, 200 * 784).reshape(200, 28, 28, 1), r"x / 127.5 - 1"),
+        (
+            np.linspace(0, 1, 200 * 784).reshape(200, 28, 28, 1),
+            r"looks like the \[0, 1\]",
+        ),
+        (np.linspace(-2, 1, 200 * 784).reshape(200, 28, 28, 1), r"in \[-2, 1\]"),
+    ],
+)
+def test_quality_metrics_refuse_bad_images(images, message):
+    with pytest.raises(ValueError, match=message):
+        metrics.frechet_distance(images, np.zeros((200, 28, 28, 1)) - 1)
+    if "128" not in message:
+        with pytest.raises(ValueError):
+            metrics.class_coverage(images)
+
+
+def test_other_bad_arguments():
+    with pytest.raises(ValueError, match=r"features_a.shape=\(5, 3\), features_b"):
+        metrics.feature_frechet_distance(np.zeros((5, 3)), np.zeros((5, 4)))
+    with pytest.raises(ValueError, match="at least 2 feature vectors"):
+        metrics.feature_frechet_distance(np.zeros((1, 3)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match=r"Expected n >= 128.*Received: n=50"):
+        metrics.real_data_floor(50)
+    with pytest.raises(ValueError, match="at least 10 images"):
+        metrics.class_coverage(np.zeros((5, 28, 28, 1)) - 1)

@@ -1,0 +1,257 @@
+"""The small classifier whose features every image-quality number is computed on.
+
+The Fréchet distance of :mod:`keras_gen.metrics` compares *features* of real
+and generated images, not pixels. The usual yardstick (FID) uses an Inception
+network trained on ImageNet: a 90 MB download, made for 299x299 colour photos.
+Here ``keras_gen`` trains its own small CNN on the real 28x28 images instead,
+so the number works offline and is about the data the generators learn.
+
+The trained classifier is cached, one file per data set::
+
+    $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier.keras
+    $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier.keras.sha256
+
+``$KERAS_GEN_CACHE`` defaults to ``~/.cache/keras_gen``. The ``.sha256``
+sidecar holds the SHA-256 of the ``.keras`` file; :func:`load_classifier`
+checks it before loading and retrains (about a minute on 2 CPU cores) when the
+file is absent, truncated or changed. Files are written to a temporary name and
+renamed, so an interrupted run never leaves half a model behind. Delete the
+folder to force a retrain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import layers
+
+from keras_gen import data
+
+CACHE_ENV_VAR = "KERAS_GEN_CACHE"
+#: Width of the penultimate Dense layer, whose activations are the features.
+FEATURE_DIM = 64
+#: Test accuracy below which a freshly trained classifier is refused.
+MIN_TEST_ACCURACY = 0.90
+_FEATURE_LAYER = "features"
+# One trained or loaded classifier per data set and process: notebooks and the
+# test session ask many times, the disk is read once.
+_LOADED: dict = {}
+
+
+def cache_dir() -> Path:
+    """The folder that holds the cached classifiers.
+
+    Returns:
+        ``$KERAS_GEN_CACHE/classifiers`` if that variable is set, else
+        ``~/.cache/keras_gen/classifiers``.
+
+    Example:
+        >>> cache_dir().name
+        'classifiers'
+    """
+    root = os.environ.get(CACHE_ENV_VAR) or Path.home() / ".cache" / "keras_gen"
+    return Path(root) / "classifiers"
+
+
+def classifier_path(dataset: str = "fashion_mnist") -> Path:
+    """Where the classifier for ``dataset`` is cached (the ``.keras`` file).
+
+    Example:
+        >>> classifier_path("mnist").name
+        'mnist_classifier.keras'
+    """
+    data._check_choice("dataset", dataset, data.DATASETS)
+    return cache_dir() / f"{dataset}_classifier.keras"
+
+
+def build_classifier(num_classes: int = 10) -> keras.Sequential:
+    """Build the small CNN: two convolution blocks, 64 features, class logits.
+
+    Args:
+        num_classes: Number of output logits.
+
+    Returns:
+        An uncompiled ``keras.Sequential`` mapping ``(batch, 28, 28, 1)`` images
+        in [-1, 1] to logits ``(batch, num_classes)``; the layer named
+        ``"features"`` gives the ``(batch, 64)`` features.
+
+    Example:
+        >>> build_classifier().count_params()
+        220234
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, 3, padding="same", activation="relu"),  # (b, 28, 28, 32)
+            layers.MaxPooling2D(),  # (b, 14, 14, 32)
+            layers.Conv2D(64, 3, padding="same", activation="relu"),  # (b, 14, 14, 64)
+            layers.MaxPooling2D(),  # (b, 7, 7, 64)
+            layers.Flatten(),  # (b, 3136)
+            layers.Dropout(0.3),
+            layers.Dense(FEATURE_DIM, activation="relu", name=_FEATURE_LAYER),
+            layers.Dense(num_classes, name="logits"),  # (b, num_classes)
+        ],
+        name="quality_classifier",
+    )
+
+
+def train_classifier(
+    dataset: str = "fashion_mnist", epochs: int = 3, seed: int = 0, verbose: int = 0
+) -> tuple[keras.Sequential, float]:
+    """Train the classifier on a data set's training split, seeded.
+
+    Args:
+        dataset: ``"fashion_mnist"`` or ``"mnist"``.
+        epochs: Passes over the 60,000 training images.
+        seed: Seed of weights, shuffling and dropout.
+        verbose: Passed to ``fit()``.
+
+    Returns:
+        ``(model, test_accuracy)``.
+    """
+    train_images, train_labels = data.load_images(dataset, "train")
+    test_images, test_labels = data.load_images(dataset, "test")
+    keras.utils.set_random_seed(seed)
+    model = build_classifier()
+    model.compile(
+        # A decaying learning rate settles the last epoch: +1% test accuracy.
+        optimizer=keras.optimizers.Adam(
+            keras.optimizers.schedules.CosineDecay(
+                2e-3, decay_steps=epochs * math.ceil(len(train_images) / 128)
+            )
+        ),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    model.fit(
+        train_images, train_labels, batch_size=128, epochs=epochs, verbose=verbose
+    )
+    _, accuracy = model.evaluate(test_images, test_labels, batch_size=1000, verbose=0)
+    return model, float(accuracy)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _checksum_ok(path: Path) -> bool:
+    sidecar = path.with_name(path.name + ".sha256")
+    if not (path.is_file() and sidecar.is_file()):
+        return False
+    recorded = sidecar.read_text().split()
+    return bool(recorded) and recorded[0] == _sha256(path)
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+    with os.fdopen(handle, "wb") as file:
+        file.write(payload)
+    os.chmod(temporary, 0o644)  # mkstemp makes files private; a cache need not be
+    os.replace(temporary, path)
+
+
+def _save(model: keras.Model, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as folder:
+        staging = Path(folder) / path.name
+        model.save(staging)
+        payload = staging.read_bytes()
+    digest = hashlib.sha256(payload).hexdigest()
+    _atomic_write(path, payload)
+    # The sidecar is written last: a model without a matching sidecar is retrained.
+    _atomic_write(
+        path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode()
+    )
+
+
+def load_classifier(dataset: str = "fashion_mnist", retrain: bool = False):
+    """Load the cached classifier for ``dataset``, training it first if needed.
+
+    Args:
+        dataset: ``"fashion_mnist"`` or ``"mnist"`` (the data must be on disk;
+            :class:`keras_gen.data.DataNotFoundError` says how to get it).
+        retrain: Train afresh even if a valid cached copy exists.
+
+    Returns:
+        The trained ``keras.Sequential`` classifier.
+
+    Raises:
+        RuntimeError: If a fresh classifier misses ``MIN_TEST_ACCURACY``.
+
+    Example:
+        >>> # The first call on a machine trains for about a minute, later ones load.
+        >>> # model = load_classifier("fashion_mnist")
+        >>> # model.get_layer("features").units  -> 64
+    """
+    path = classifier_path(dataset)
+    if not retrain and dataset in _LOADED:
+        return _LOADED[dataset]
+    if not retrain and _checksum_ok(path):
+        model = keras.models.load_model(path)  # safe_mode stays on
+    else:
+        if path.exists() and not retrain:
+            warnings.warn(
+                f"The cached classifier {path} does not match its .sha256 "
+                "sidecar; training a new one.",
+                stacklevel=2,
+            )
+        start = time.perf_counter()
+        model, accuracy = train_classifier(dataset)
+        if accuracy < MIN_TEST_ACCURACY:
+            raise RuntimeError(
+                f"Expected the {dataset} classifier to reach test accuracy >= "
+                f"{MIN_TEST_ACCURACY}. Received: accuracy={accuracy:.4f}. "
+                "Train longer: train_classifier(dataset, epochs=4)."
+            )
+        _save(model, path)
+        print(
+            f"keras_gen: trained the {dataset} quality classifier in "
+            f"{time.perf_counter() - start:.0f} s (test accuracy {accuracy:.3f}); "
+            f"cached in {path.parent}"
+        )
+    _LOADED[dataset] = model
+    return model
+
+
+def feature_extractor(dataset: str = "fashion_mnist") -> keras.Model:
+    """The classifier cut at its penultimate layer: images to 64 features.
+
+    Example:
+        >>> # feature_extractor().output_shape  -> (None, 64)
+    """
+    key = (dataset, "features")
+    if key not in _LOADED:
+        model = load_classifier(dataset)
+        _LOADED[key] = keras.Model(
+            model.inputs, model.get_layer(_FEATURE_LAYER).output, name="features"
+        )
+    return _LOADED[key]
+
+
+def features_and_predictions(
+    images, dataset: str = "fashion_mnist", batch_size: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features ``(n, 64)`` and predicted classes ``(n,)`` of checked images.
+
+    The images are not validated here; :mod:`keras_gen.metrics` does that.
+    """
+    model = load_classifier(dataset)
+    key = (dataset, "both")
+    if key not in _LOADED:
+        _LOADED[key] = keras.Model(
+            model.inputs,
+            [model.get_layer(_FEATURE_LAYER).output, model.outputs[0]],
+            name="features_and_logits",
+        )
+    features, logits = _LOADED[key].predict(
+        np.asarray(images, "float32"), batch_size=batch_size, verbose=0
+    )
+    return features.astype("float64"), np.argmax(logits, axis=-1)
