@@ -226,6 +226,7 @@ def finetune_lm(
     learning_rate: float = 5e-4,
     seed: int = 0,
     jit_compile: bool = True,
+    log_every: int | None = None,
 ):
     """Keep training a language model, counting only weighted target tokens.
 
@@ -243,12 +244,18 @@ def finetune_lm(
         learning_rate: Peak learning rate.
         seed: Shuffle and initialisation seed.
         jit_compile: XLA-compile the train step.
+        log_every: Record the mean loss every this many steps (one ``fit``
+            "epoch" each); default once, at the end.
 
     Returns:
-        The ``History`` of ``fit`` (one "epoch" of ``steps`` steps).
+        The ``History`` of ``fit``: ``history["loss"]`` has one entry per
+        ``log_every`` steps, the mean completion loss over those steps.
     """
     if steps < 1:
         raise ValueError(f"Expected steps >= 1. Received: steps={steps}")
+    log_every = steps if log_every is None else min(int(log_every), steps)
+    if log_every < 1:
+        raise ValueError(f"Expected log_every >= 1. Received: log_every={log_every}")
     keras.utils.set_random_seed(seed)
     model.compile(
         optimizer=make_optimizer(
@@ -261,7 +268,9 @@ def finetune_lm(
         jit_compile=jit_compile,
     )
     data = _repeat_batches((inputs, targets, weights), batch_size, seed)
-    return model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
+    return model.fit(
+        data, steps_per_epoch=log_every, epochs=steps // log_every, verbose=0
+    )
 
 
 def greedy_complete(
