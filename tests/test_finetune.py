@@ -248,14 +248,14 @@ def test_train_classifier_and_few_shot_curve(tok):
     before = [w.copy() for w in backbone.get_weights()]
     clf = ft.GPTClassifier(ft.copy_backbone(backbone), 2)
     history = ft.train_classifier(
-        clf, inputs, labels, steps=40, learning_rate=3e-3, jit_compile=False
+        clf, inputs, labels, steps=30, learning_rate=3e-3, jit_compile=False
     )
     assert history.history["accuracy"][-1] > 0.9
     assert np.mean(ft.predict_classes(clf, inputs) == labels) == 1.0
 
     test = ft.encode_texts(tok, texts[20:], 8)
     curve = ft.few_shot_curve(
-        backbone, inputs, labels, test, labels[20:], sizes=(4, 20), steps=30,
+        backbone, inputs, labels, test, labels[20:], sizes=(4, 20), steps=20,
         learning_rate=3e-3, jit_compile=False, verbose=False,
     )  # fmt: skip
     assert curve["sizes"] == [4, 20]
