@@ -1,0 +1,824 @@
+"""Fine-tuning a pretrained GPT for specific tasks.
+
+The article: LLMs are "pre-trained on diverse datasets, followed by
+fine-tuning for specific tasks". Pretraining (notebook 05) taught a GPT to
+continue Python documentation. This module adapts such a model to two kinds of
+task, the two ways GPT-style models are usually fine-tuned:
+
+* **generation** (prompt in, text out), like the article's Codex example:
+  the same language model keeps training on ``prompt + completion`` strings,
+  with the loss counted only on the completion's tokens
+  (:func:`prompt_completion_arrays`, :func:`finetune_lm`), and answers are
+  read back with greedy decoding (:func:`greedy_complete`). The task data,
+  :func:`make_code_pairs`, pairs a plain-English request with a one-line
+  Python expression.
+* **classification** (text in, label out), like the article's sentiment
+  analysis: the pretrained *body* (embeddings, blocks, final LayerNorm) reads
+  the text, its vectors are averaged, and a new Dense layer maps the average
+  to class scores (:class:`GPTClassifier`). The task data,
+  :func:`load_docstring_topics`, is the first sentence of real docstrings from
+  Python's standard library labelled by the part of the library they document.
+
+:func:`few_shot_curve` measures what pretraining buys: test accuracy against
+the number of labelled examples, for the pretrained body and for the same
+architecture trained from random weights.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import re
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from keras_gen.training import make_optimizer
+from keras_gen.transformer import GPT
+
+# --------------------------------------------------------------------------
+# Generation task: a request in English -> one line of Python
+# --------------------------------------------------------------------------
+
+#: Variable names used in the code task (learners can add their own).
+CODE_VARIABLES = (
+    "xs", "ys", "nums", "items", "values", "data", "scores", "prices", "ages",
+    "sizes", "counts", "points", "words", "names", "rows", "lines", "parts",
+    "keys", "marks", "weights",
+)  # fmt: skip
+
+#: ``(request, code)`` templates; ``{v}`` is a variable, ``{n}`` a digit.
+CODE_TEMPLATES = (
+    ("the number of items in {v}", "len({v})"),
+    ("the sum of {v}", "sum({v})"),
+    ("the largest item of {v}", "max({v})"),
+    ("the smallest item of {v}", "min({v})"),
+    ("{v} sorted from small to large", "sorted({v})"),
+    ("{v} sorted from large to small", "sorted({v}, reverse=True)"),
+    ("{v} in reverse order", "{v}[::-1]"),
+    ("the first {n} items of {v}", "{v}[:{n}]"),
+    ("the last {n} items of {v}", "{v}[-{n}:]"),
+    ("the item at index {n} of {v}", "{v}[{n}]"),
+    ("each item of {v} squared", "[x ** 2 for x in {v}]"),
+    ("each item of {v} times {n}", "[x * {n} for x in {v}]"),
+    ("each item of {v} plus {n}", "[x + {n} for x in {v}]"),
+    ("the items of {v} greater than {n}", "[x for x in {v} if x > {n}]"),
+    ("the distinct items of {v}", "set({v})"),
+    ("the mean of {v}", "sum({v}) / len({v})"),
+    ("how often {n} occurs in {v}", "{v}.count({n})"),
+    ("whether {n} is in {v}", "{n} in {v}"),
+    ("the position of {n} in {v}", "{v}.index({n})"),
+    ("{v} as a tuple", "tuple({v})"),
+)
+
+#: How a code-task prompt looks: a Python comment, then a new line.
+CODE_PROMPT = "# {request}\n"
+
+
+def make_code_pairs(variables=CODE_VARIABLES, templates=CODE_TEMPLATES, digits=9):
+    r"""Every ``(prompt, completion)`` pair of the code task, in a fixed order.
+
+    A prompt is a Python comment asking for a value; its completion is the
+    one-line expression that computes it, ending with a new line (the stop
+    sign for generation). Each template is filled with every variable and,
+    where it has ``{n}``, every digit ``1 .. digits``.
+
+    Args:
+        variables: Variable names to fill ``{v}``.
+        templates: ``(request, code)`` pairs with ``{v}`` and optional ``{n}``.
+        digits: Fill ``{n}`` with ``1 .. digits``.
+
+    Returns:
+        A list of ``(prompt, completion)`` string pairs.
+
+    Example:
+        >>> pairs = make_code_pairs(variables=("xs",), digits=2)
+        >>> pairs[1]
+        ('# the sum of xs\n', 'sum(xs)\n')
+        >>> pairs[7]
+        ('# the first 1 items of xs\n', 'xs[:1]\n')
+    """
+    pairs = []
+    for request, code in templates:
+        numbers = range(1, digits + 1) if "{n}" in request else [None]
+        for v in variables:
+            for n in numbers:
+                prompt = CODE_PROMPT.format(request=request.format(v=v, n=n))
+                pairs.append((prompt, code.format(v=v, n=n) + "\n"))
+    return pairs
+
+
+def split_pairs(pairs, test_size: int, seed: int = 0):
+    """Shuffle pairs with ``seed`` and hold out ``test_size`` of them.
+
+    Returns:
+        ``(train, test)`` lists; no prompt appears in both.
+
+    Example:
+        >>> train, test = split_pairs(make_code_pairs(), 100)
+        >>> len(test), len(set(train) & set(test))
+        (100, 0)
+    """
+    if not 0 < test_size < len(pairs):
+        raise ValueError(
+            f"Expected 0 < test_size < {len(pairs)} (the number of pairs). "
+            f"Received: test_size={test_size}"
+        )
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    shuffled = [pairs[i] for i in order]
+    return shuffled[test_size:], shuffled[:test_size]
+
+
+def prompt_completion_arrays(tokenizer, pairs, length: int):
+    r"""Token arrays for fine-tuning a language model on prompt -> completion.
+
+    Each pair becomes one row: ``ids = encode(prompt + completion)``, inputs
+    ``ids[:-1]`` and targets ``ids[1:]`` (next-token prediction, as in
+    pretraining), padded with zeros to ``length``. The weights are 1 exactly
+    where the *target* is a completion token, so the loss teaches the model
+    to write answers, not to invent prompts, and ignores padding.
+
+    Args:
+        tokenizer: The pretrained model's tokenizer.
+        pairs: ``(prompt, completion)`` strings.
+        length: Row length; at least the longest ``prompt + completion`` in
+            tokens minus one, and at most the model's ``context_length``.
+
+    Returns:
+        ``(inputs, targets, weights)``: int32, int32 and float32 arrays of
+        shape ``(len(pairs), length)``.
+
+    Example:
+        >>> from keras_gen.tokenizers import CharTokenizer
+        >>> tok = CharTokenizer.train("ab=\n")
+        >>> x, y, w = prompt_completion_arrays(tok, [("a=", "b\n")], 5)
+        >>> tok.decode(x[0, :3]), tok.decode(y[0, :3]), w[0].tolist()
+        ('a=b', '=b\n', [0.0, 1.0, 1.0, 0.0, 0.0])
+    """
+    if not pairs:
+        raise ValueError("Expected at least one (prompt, completion) pair.")
+    rows = len(pairs)
+    inputs = np.zeros((rows, length), "int32")
+    targets = np.zeros((rows, length), "int32")
+    weights = np.zeros((rows, length), "float32")
+    for i, (prompt, completion) in enumerate(pairs):
+        if not completion:
+            raise ValueError(
+                f"Expected a non-empty completion. Received: an empty one for "
+                f"prompt={prompt!r}"
+            )
+        p = tokenizer.encode(prompt)
+        ids = p + tokenizer.encode(completion)
+        if len(ids) - 1 > length:
+            raise ValueError(
+                f"Expected prompt + completion of at most length + 1 = {length + 1}"
+                f" tokens. Received: {len(ids)} tokens for prompt={prompt!r}. "
+                "Raise length (up to the model's context_length) or shorten it."
+            )
+        n = len(ids) - 1
+        inputs[i, :n] = ids[:-1]
+        targets[i, :n] = ids[1:]
+        # Target t is token t + 1: completion tokens are targets len(p)-1 ...
+        weights[i, max(len(p) - 1, 0) : n] = 1.0
+    return inputs, targets, weights
+
+
+def completion_loss():
+    """Cross-entropy averaged over the tokens whose weight is 1 (nats).
+
+    ``reduction="mean_with_sample_weight"`` divides by the sum of the weights,
+    so the number is "nats per completion token" and does not shrink when
+    rows carry more padding.
+
+    Example:
+        >>> loss = completion_loss()
+        >>> y, logits = np.zeros((1, 2)), np.zeros((1, 2, 4))
+        >>> round(float(loss(y, logits, sample_weight=np.array([[1.0, 0.0]]))), 4)
+        1.3863
+    """
+    return keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True, reduction="mean_with_sample_weight", name="completion_loss"
+    )
+
+
+def _repeat_batches(arrays, batch_size: int, seed: int):
+    """A ``tf.data`` pipeline that reshuffles and repeats ``arrays`` forever."""
+    import tensorflow as tf  # tf.data: Keras has no input-pipeline equivalent
+
+    rows = len(arrays[0])
+    return (
+        tf.data.Dataset.from_tensor_slices(tuple(arrays))
+        .shuffle(rows, seed=seed, reshuffle_each_iteration=True)
+        .repeat()
+        .batch(batch_size, drop_remainder=True)  # one shape: one compilation
+    )
+
+
+def finetune_lm(
+    model,
+    inputs,
+    targets,
+    weights,
+    steps: int = 300,
+    batch_size: int = 32,
+    learning_rate: float = 5e-4,
+    seed: int = 0,
+    jit_compile: bool = True,
+    log_every: int | None = None,
+):
+    """Keep training a language model, counting only weighted target tokens.
+
+    A smaller peak learning rate than pretraining (the weights are already
+    good; big steps would wipe out what they know), a short warm-up and cosine
+    decay, AdamW as in pretraining.
+
+    Args:
+        model: A GPT (trained in place).
+        inputs: int ``(rows, length)`` from :func:`prompt_completion_arrays`.
+        targets: int ``(rows, length)``.
+        weights: float ``(rows, length)``; 1 where a token counts.
+        steps: Optimizer steps.
+        batch_size: Rows per step (sampled from the shuffled rows, repeated).
+        learning_rate: Peak learning rate.
+        seed: Shuffle and initialisation seed.
+        jit_compile: XLA-compile the train step.
+        log_every: Record the mean loss every this many steps (one ``fit``
+            "epoch" each); default once, at the end.
+
+    Returns:
+        The ``History`` of ``fit``: ``history["loss"]`` has one entry per
+        ``log_every`` steps, the mean completion loss over those steps.
+    """
+    if steps < 1:
+        raise ValueError(f"Expected steps >= 1. Received: steps={steps}")
+    log_every = steps if log_every is None else min(int(log_every), steps)
+    if log_every < 1:
+        raise ValueError(f"Expected log_every >= 1. Received: log_every={log_every}")
+    keras.utils.set_random_seed(seed)
+    model.compile(
+        optimizer=make_optimizer(
+            learning_rate,
+            total_steps=steps,
+            warmup_steps=max(1, steps // 10),
+            min_learning_rate=learning_rate / 10,
+        ),
+        loss=completion_loss(),
+        jit_compile=jit_compile,
+    )
+    data = _repeat_batches((inputs, targets, weights), batch_size, seed)
+    return model.fit(
+        data, steps_per_epoch=log_every, epochs=steps // log_every, verbose=0
+    )
+
+
+def greedy_complete(
+    model, tokenizer, prompts, max_new_tokens: int = 40, stop: str = "\n"
+):
+    r"""Complete each prompt with the most likely token at every step.
+
+    Prompts of different lengths run as one batch: each row is right-padded,
+    and the next token of a row is read from the logits at *its* last real
+    position (a causal model never looks at the padding to the right).
+
+    Args:
+        model: A language model mapping ids ``(batch, T)`` to logits.
+        tokenizer: Its tokenizer.
+        prompts: A list of strings.
+        max_new_tokens: Longest completion, in tokens.
+        stop: A completion ends at the first ``stop`` string (kept out of the
+            returned text); ``None`` to always generate ``max_new_tokens``.
+
+    Returns:
+        The completions, a list of strings.
+
+    Example:
+        >>> from keras_gen.tokenizers import CharTokenizer
+        >>> from keras_gen.transformer import build_gpt
+        >>> tok = CharTokenizer.train("ab\n", byte_fallback=False)
+        >>> keras.utils.set_random_seed(0)
+        >>> out = greedy_complete(build_gpt(3, 16, 8, 2, 1), tok, ["a", "ab"], 4)
+        >>> len(out), all(set(o) <= set("ab") for o in out)
+        (2, True)
+    """
+    if isinstance(prompts, str):
+        raise ValueError(
+            "Expected a list of prompts. Received: a single str; wrap it in a "
+            "list: greedy_complete(model, tokenizer, [prompt])"
+        )
+    encoded = [tokenizer.encode(p) for p in prompts]
+    if not encoded or min(len(e) for e in encoded) == 0:
+        raise ValueError("Expected non-empty prompts. Received an empty prompt.")
+    context = getattr(model, "context_length", None)
+    longest = max(len(e) for e in encoded) + max_new_tokens
+    if context is not None and longest > context:
+        raise ValueError(
+            f"Expected prompt + max_new_tokens <= context_length={context}. "
+            f"Received: {longest} tokens. Shorten the prompt or max_new_tokens."
+        )
+    batch = len(encoded)
+    ids = np.zeros((batch, longest), "int32")
+    lengths = np.array([len(e) for e in encoded])
+    for i, e in enumerate(encoded):
+        ids[i, : len(e)] = e
+    start = lengths.copy()
+    for _ in range(max_new_tokens):
+        width = int(lengths.max())
+        logits = ops.convert_to_numpy(model(ids[:, :width], training=False))
+        nxt = logits[np.arange(batch), lengths - 1].argmax(-1)  # (batch,)
+        ids[np.arange(batch), lengths] = nxt
+        lengths += 1
+        if stop is not None and all(
+            stop in tokenizer.decode(ids[i, start[i] : lengths[i]])
+            for i in range(batch)
+        ):
+            break  # every row has finished its answer
+    out = []
+    for i in range(batch):
+        text = tokenizer.decode(ids[i, start[i] : lengths[i]])
+        if stop is not None and stop in text:
+            text = text[: text.index(stop)]
+        out.append(text)
+    return out
+
+
+def exact_match(predictions, references) -> float:
+    r"""Share of predictions equal to their reference, ignoring outer spaces.
+
+    Example:
+        >>> exact_match(["len(xs)", "sum(ys) "], ["len(xs)\n", "max(ys)\n"])
+        0.5
+    """
+    if len(predictions) != len(references) or not references:
+        raise ValueError(
+            "Expected as many predictions as references (at least one). Received:"
+            f" {len(predictions)} predictions, {len(references)} references"
+        )
+    hits = [
+        p.strip() == r.strip() for p, r in zip(predictions, references, strict=True)
+    ]
+    return float(np.mean(hits))
+
+
+# --------------------------------------------------------------------------
+# Classification task: which part of the standard library a docstring is from
+# --------------------------------------------------------------------------
+
+#: The classes and the standard-library modules whose docstrings make them.
+DOCSTRING_TOPICS = {
+    "maths": (
+        "math", "cmath", "statistics", "random", "_random", "decimal",
+        "_decimal", "_pydecimal", "fractions", "numbers", "_statistics",
+    ),
+    "files": (
+        "os", "posix", "posixpath", "shutil", "pathlib", "glob", "fnmatch",
+        "tempfile", "filecmp", "io", "_io", "zipfile", "tarfile", "stat",
+        "fileinput", "gzip", "bz2", "lzma", "_pyio", "genericpath",
+    ),
+    "network": (
+        "socket", "_socket", "http", "urllib", "email", "smtplib", "ftplib",
+        "imaplib", "poplib", "ssl", "_ssl", "ipaddress", "xmlrpc",
+        "socketserver", "mailbox",
+    ),
+    "concurrency": (
+        "threading", "_thread", "multiprocessing", "asyncio", "_asyncio",
+        "concurrent", "queue", "_queue", "subprocess", "signal", "selectors",
+    ),
+}  # fmt: skip
+
+#: Modules imported to collect docstrings (their classes' methods included).
+_TOPIC_IMPORTS = (
+    "math cmath statistics random decimal fractions numbers "
+    "os shutil pathlib glob fnmatch tempfile filecmp io zipfile tarfile stat "
+    "fileinput gzip bz2 lzma "
+    "socket http.client http.server http.cookies http.cookiejar urllib.request "
+    "urllib.parse urllib.robotparser email.message email.utils email.parser "
+    "email.header email.generator email.policy email.headerregistry smtplib "
+    "ftplib imaplib poplib ssl ipaddress xmlrpc.client xmlrpc.server "
+    "socketserver mailbox "
+    "threading multiprocessing multiprocessing.pool multiprocessing.managers "
+    "multiprocessing.connection asyncio concurrent.futures queue subprocess "
+    "signal selectors"
+).split()
+
+#: The shipped copy of the classification data (see ``data/README.md``).
+DOCSTRING_TOPICS_FILE = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    "data",
+    "tasks",
+    "stdlib_docstring_topics.tsv",
+)
+
+
+def _first_sentence(doc: str) -> str:
+    para = inspect.cleandoc(doc).split("\n\n")[0]
+    para = re.sub(r"\s+", " ", para).strip()
+    match = re.match(r"(.+?\.)(\s|$)", para)
+    return match.group(1) if match else para
+
+
+def docstring_topics_from_stdlib(min_chars: int = 24, max_chars: int = 150):
+    """Collect labelled docstring sentences from the installed standard library.
+
+    For every public function, class, method and property of the modules in
+    :data:`DOCSTRING_TOPICS`, the first sentence of its docstring is labelled
+    with the topic of the module that *defines* it (re-exported names are
+    skipped). Sentences that occur under two topics, signature lines such as
+    ``"f(x) -> int"``, and sentences outside ``[min_chars, max_chars]`` are
+    dropped. ``tools/make_task_data.py`` writes the result to
+    :data:`DOCSTRING_TOPICS_FILE`, so every Python version reads the same data.
+
+    Returns:
+        A sorted list of ``(topic, qualified_name, sentence)`` triples.
+    """
+    root_topic = {r: t for t, roots in DOCSTRING_TOPICS.items() for r in roots}
+    found: dict[str, dict] = {}
+    seen = set()
+    for name in _TOPIC_IMPORTS:
+        module = importlib.import_module(name)
+        for attr, obj in sorted(vars(module).items()):
+            if attr.startswith("_") or id(obj) in seen:
+                continue
+            if not (inspect.isclass(obj) or inspect.isroutine(obj)):
+                continue
+            seen.add(id(obj))
+            owner = getattr(obj, "__module__", None)
+            topic = root_topic.get(str(owner).split(".")[0])
+            if topic is None:
+                continue
+            members = [(attr, obj)]
+            if inspect.isclass(obj):
+                members += [
+                    (f"{attr}.{a}", m)
+                    for a, m in sorted(vars(obj).items())
+                    if not a.startswith("_")
+                    and (inspect.isroutine(m) or isinstance(m, property))
+                ]
+            for qualname, member in members:
+                doc = getattr(member, "__doc__", None)
+                if not isinstance(doc, str):
+                    continue
+                sentence = _first_sentence(doc)
+                if not min_chars <= len(sentence) <= max_chars:
+                    continue
+                if re.match(r"^[\w.]+\(.*\)\s*->", sentence) or "-- " in sentence:
+                    continue
+                entry = found.setdefault(sentence, {"topics": set(), "name": ""})
+                entry["topics"].add(topic)
+                entry["name"] = entry["name"] or f"{owner}.{qualname}"
+    rows = [
+        (next(iter(e["topics"])), e["name"], s)
+        for s, e in found.items()
+        if len(e["topics"]) == 1
+    ]
+    return sorted(rows)
+
+
+def load_docstring_topics(path: str | None = None):
+    """Load the docstring-topic classification data shipped in ``data/tasks``.
+
+    Args:
+        path: A TSV file with ``topic``, ``name`` and ``text`` columns; default
+            :data:`DOCSTRING_TOPICS_FILE`.
+
+    Returns:
+        ``(texts, labels, class_names)``: a list of sentences, an int array of
+        class indices and the topic names in class-index order.
+
+    Example:
+        >>> texts, labels, classes = load_docstring_topics()
+        >>> classes
+        ['maths', 'files', 'network', 'concurrency']
+        >>> len(texts) == len(labels) > 1000
+        True
+    """
+    path = DOCSTRING_TOPICS_FILE if path is None else os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"Expected the task data file {path!r}. Regenerate it with "
+            "`python tools/make_task_data.py`."
+        )
+    class_names = list(DOCSTRING_TOPICS)
+    texts, labels = [], []
+    with open(path, encoding="utf-8") as f:
+        lines = [line.rstrip("\n") for line in f if not line.startswith("#")]
+    header = lines[0].split("\t")
+    for line in lines[1:]:
+        row = dict(zip(header, line.split("\t"), strict=True))
+        texts.append(row["text"])
+        labels.append(class_names.index(row["topic"]))
+    return texts, np.asarray(labels, "int32"), class_names
+
+
+def few_shot_split(labels, per_class_train: int, per_class_test: int, seed: int = 0):
+    """Indices of a class-balanced training set and a fixed test set.
+
+    The test set depends only on ``seed`` and ``per_class_test``, so training
+    sets of different sizes (for a learning curve) are scored on the same
+    test examples; a smaller training set is the start of a larger one.
+
+    Returns:
+        ``(train_index, test_index)``, int arrays.
+
+    Example:
+        >>> labels = np.array([0] * 10 + [1] * 10)
+        >>> train, test = few_shot_split(labels, 2, 3)
+        >>> len(train), len(test), len(set(train) & set(test))
+        (4, 6, 0)
+    """
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        if len(idx) < per_class_train + per_class_test:
+            raise ValueError(
+                f"Expected at least per_class_train + per_class_test = "
+                f"{per_class_train + per_class_test} examples of class {c}. "
+                f"Received: {len(idx)}. Ask for fewer examples per class."
+            )
+        test.extend(idx[:per_class_test])
+        train.append(idx[per_class_test : per_class_test + per_class_train])
+    # Interleave classes so the first k * num_classes rows stay balanced.
+    train = np.stack(train, axis=1).reshape(-1)
+    return train, np.asarray(test)
+
+
+def encode_texts(tokenizer, texts, length: int):
+    """Token ids and padding mask for a batch of texts, for a classifier.
+
+    Texts longer than ``length`` tokens keep their *first* ``length`` tokens
+    (a docstring's opening words say the most); shorter ones are padded with
+    id 0 on the right and masked out.
+
+    Returns:
+        ``{"token_ids": int32 (n, length), "padding_mask": bool (n, length)}``.
+
+    Example:
+        >>> from keras_gen.tokenizers import CharTokenizer
+        >>> batch = encode_texts(CharTokenizer.train("abc"), ["ab", "abcabc"], 4)
+        >>> batch["token_ids"].tolist(), batch["padding_mask"].sum(1).tolist()
+        ([[0, 1, 0, 0], [0, 1, 2, 0]], [2, 4])
+    """
+    if isinstance(texts, str):
+        raise ValueError("Expected a list of texts. Received: a single str.")
+    ids = np.zeros((len(texts), length), "int32")
+    mask = np.zeros((len(texts), length), bool)
+    for i, text in enumerate(texts):
+        tokens = tokenizer.encode(text)[:length]
+        ids[i, : len(tokens)] = tokens
+        mask[i, : len(tokens)] = True
+    return {"token_ids": ids, "padding_mask": mask}
+
+
+def copy_backbone(model: GPT, pretrained: bool = True) -> GPT:
+    """A fresh GPT of the same configuration, with ``model``'s weights or new ones.
+
+    Fine-tuning changes the weights it trains, so each experiment starts from
+    its own copy. ``pretrained=False`` gives the same architecture with
+    random initial weights (the from-scratch baseline).
+
+    Example:
+        >>> from keras_gen.transformer import build_gpt
+        >>> gpt = build_gpt(5, 8, 8, 2, 1)
+        >>> copy = copy_backbone(gpt)
+        >>> all(np.array_equal(a, b)
+        ...     for a, b in zip(copy.get_weights(), gpt.get_weights()))
+        True
+    """
+    copy = GPT.from_config(model.get_config())
+    copy.build((None, model.context_length))
+    if pretrained:
+        copy.set_weights(model.get_weights())
+    return copy
+
+
+@keras.saving.register_keras_serializable(package="keras_gen")
+class GPTClassifier(keras.Model):
+    """Text classifier: a GPT body, masked mean pooling and a Dense head.
+
+    The body is the GPT without its output layer: token + position embeddings,
+    the transformer blocks and the final LayerNorm (``backbone.embedding``,
+    ``backbone.blocks``, ``backbone.final_norm``). Every real token's vector
+    is averaged (padding is masked out), and one Dense layer maps the average
+    to ``num_classes`` scores. Fine-tuning trains body and head together.
+
+    Args:
+        backbone: A :class:`~keras_gen.transformer.GPT`; its weights are used
+            as they are (pass :func:`copy_backbone` to keep the original).
+        num_classes: Number of labels.
+        dropout: Dropout on the pooled vector, during training.
+        **kwargs: Passed to ``keras.Model``.
+
+    Input:
+        ``{"token_ids": int (batch, T), "padding_mask": bool (batch, T)}``,
+        ``T <= context_length``, as made by :func:`encode_texts`.
+
+    Output:
+        Logits ``(batch, num_classes)``.
+
+    Example:
+        >>> from keras_gen.transformer import build_gpt
+        >>> clf = GPTClassifier(build_gpt(10, 8, 16, 2, 1), num_classes=3)
+        >>> batch = {"token_ids": np.ones((2, 5), "int32"),
+        ...          "padding_mask": np.ones((2, 5), bool)}
+        >>> clf(batch).shape
+        TensorShape([2, 3])
+    """
+
+    def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(backbone, GPT):
+            raise ValueError(
+                "Expected a keras_gen GPT as backbone. Received: backbone of type "
+                f"{type(backbone).__name__}. Build one with build_gpt or load "
+                "one with load_pretrained."
+            )
+        if isinstance(num_classes, bool) or int(num_classes) < 2:
+            raise ValueError(
+                f"Expected num_classes >= 2. Received: num_classes={num_classes}"
+            )
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"Expected 0 <= dropout < 1. Received: dropout={dropout}")
+        self.backbone = backbone
+        self.num_classes = int(num_classes)
+        self.dropout = float(dropout)
+        self.pool_dropout = layers.Dropout(self.dropout)
+        self.head = layers.Dense(self.num_classes, name="classifier_head")
+        self.build()  # built at once, so it can be saved before its first call
+
+    def build(self, input_shape=None):
+        """Create the head's weights (the backbone is built already)."""
+        if not self.backbone.built:
+            self.backbone.build((None, self.backbone.context_length))
+        self.head.build((None, self.backbone.embed_dim))
+        self.built = True
+
+    def features(self, inputs, training=False):
+        """The pooled vector of each text, ``(batch, embed_dim)``."""
+        ids, mask = inputs["token_ids"], inputs["padding_mask"]
+        body = self.backbone
+        body._check_length(ids)
+        x = body.embedding(ids)  # (batch, T, embed_dim)
+        x = body.embedding_dropout(x, training=training)
+        for block in body.blocks:
+            x = block(x, training=training)
+        x = body.final_norm(x)  # (batch, T, embed_dim)
+        mask = ops.cast(mask, x.dtype)[..., None]  # (batch, T, 1)
+        # Mean over real tokens only; max(.., 1) keeps an all-padding row finite.
+        return ops.sum(x * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+
+    def call(self, inputs, training=False):
+        """Run the model; see the class docstring for shapes."""
+        pooled = self.features(inputs, training=training)  # (batch, embed_dim)
+        return self.head(self.pool_dropout(pooled, training=training))
+
+    def get_config(self):
+        """Constructor arguments, for saving and ``from_config``."""
+        return {
+            **super().get_config(),
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "num_classes": self.num_classes,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuild from :meth:`get_config` (the backbone is deserialised)."""
+        config = dict(config)
+        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        return cls(**config)
+
+
+def compile_classifier(
+    classifier, steps: int, learning_rate: float = 5e-4, jit_compile: bool = True
+):
+    """Compile a classifier with AdamW, warm-up + cosine decay over ``steps``.
+
+    Returns:
+        The classifier (for chaining).
+    """
+    if steps < 1:
+        raise ValueError(f"Expected steps >= 1. Received: steps={steps}")
+    classifier.compile(
+        optimizer=make_optimizer(
+            learning_rate,
+            total_steps=steps,
+            warmup_steps=max(1, steps // 10),
+            min_learning_rate=learning_rate / 10,
+        ),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+        jit_compile=jit_compile,
+    )
+    return classifier
+
+
+def train_classifier(
+    classifier,
+    inputs,
+    labels,
+    steps: int = 100,
+    batch_size: int = 16,
+    learning_rate: float = 5e-4,
+    seed: int = 0,
+    jit_compile: bool = True,
+):
+    """Fine-tune a :class:`GPTClassifier` for ``steps`` optimizer steps.
+
+    Args:
+        classifier: The model (trained in place).
+        inputs: The dict from :func:`encode_texts`.
+        labels: int class indices ``(n,)``.
+        steps: Optimizer steps; the examples repeat (reshuffled) as often as
+            needed, so even 8 examples fill every batch.
+        batch_size: Examples per step.
+        learning_rate: Peak learning rate (warm-up, then cosine decay).
+        seed: Seed for shuffling and dropout.
+        jit_compile: XLA-compile the train step.
+
+    Returns:
+        The ``History`` of ``fit``.
+    """
+    keras.utils.set_random_seed(seed)
+    compile_classifier(classifier, steps, learning_rate, jit_compile)
+    data = _repeat_batches((inputs, np.asarray(labels, "int32")), batch_size, seed)
+    return classifier.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
+
+
+def predict_classes(classifier, inputs, batch_size: int = 64):
+    """Most likely class index of each input row, as an int array."""
+    logits = classifier.predict(inputs, batch_size=batch_size, verbose=0)
+    return np.asarray(logits).argmax(-1)
+
+
+def _reset_optimizer(optimizer):
+    # Zero every slot (moments) and the step counter, so the schedule starts
+    # again from its warm-up: the same as a new optimizer, without recompiling.
+    for variable in optimizer.variables:
+        variable.assign(ops.zeros(variable.shape, variable.dtype))
+
+
+def few_shot_curve(
+    backbone,
+    train_inputs,
+    train_labels,
+    test_inputs,
+    test_labels,
+    sizes=(8, 32, 128, 512),
+    steps: int = 60,
+    batch_size: int = 16,
+    learning_rate: float = 5e-4,
+    seed: int = 0,
+    jit_compile: bool = True,
+    verbose: bool = True,
+):
+    """Test accuracy against training-set size, pretrained vs from scratch.
+
+    For each size ``n`` a classifier is trained on the first ``n`` training
+    rows (make them class-balanced, e.g. with :func:`few_shot_split`) for the
+    same number of steps, once starting from ``backbone``'s pretrained weights
+    and once from random weights of the same architecture. The head's initial
+    weights, the seed and the recipe are the same, so the gap is what
+    pretraining buys. ``backbone`` itself is not changed.
+
+    One classifier is compiled once and its weights and optimizer are reset
+    before each run: compiling costs more than a short run on a CPU.
+
+    Returns:
+        ``{"sizes": [...], "pretrained": [accuracy, ...], "scratch": [...],
+        "predictions": {("pretrained" | "scratch", n): test predictions}}``.
+    """
+    train_labels = np.asarray(train_labels, "int32")
+    test_labels = np.asarray(test_labels)
+    if max(sizes) > len(train_labels):
+        raise ValueError(
+            f"Expected sizes up to the {len(train_labels)} training rows. "
+            f"Received: sizes={tuple(sizes)}"
+        )
+    num_classes = int(max(train_labels.max(), test_labels.max()) + 1)
+    keras.utils.set_random_seed(seed)
+    classifier = GPTClassifier(copy_backbone(backbone), num_classes)
+    head = classifier.head.get_weights()
+    starts = {
+        "pretrained": backbone.get_weights() + head,
+        "scratch": copy_backbone(backbone, pretrained=False).get_weights() + head,
+    }
+    compile_classifier(classifier, steps, learning_rate, jit_compile)
+    result = {"sizes": list(sizes), "pretrained": [], "scratch": [], "predictions": {}}
+    for n in sizes:
+        subset = {k: v[:n] for k, v in train_inputs.items()}
+        data = _repeat_batches((subset, train_labels[:n]), batch_size, seed)
+        for start, weights in starts.items():
+            keras.utils.set_random_seed(seed)
+            classifier.set_weights(weights)
+            _reset_optimizer(classifier.optimizer)
+            classifier.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
+            predicted = predict_classes(classifier, test_inputs)
+            accuracy = float(np.mean(predicted == test_labels))
+            result[start].append(accuracy)
+            result["predictions"][(start, n)] = predicted
+            if verbose:
+                print(f"{n:4d} examples, {start:10s}: test accuracy {accuracy:.3f}")
+    return result

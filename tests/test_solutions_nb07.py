@@ -1,0 +1,53 @@
+"""The exercise solutions of notebook 07 run and return sensible values."""
+
+import keras
+import numpy as np
+
+from keras_gen import finetune as ft
+from keras_gen.tokenizers import CharTokenizer
+from keras_gen.transformer import build_gpt
+from solutions import nb07
+
+
+def _tiny(tokenizer, context_length=24):
+    keras.utils.set_random_seed(0)
+    return build_gpt(tokenizer.vocab_size, context_length, 32, 2, 1)
+
+
+def test_code_task_accuracy_from_pretrained_and_scratch():
+    tok = CharTokenizer.train("abcd#=\n", byte_fallback=False)
+    pairs = [("#a=", "b\n"), ("#b=", "c\n"), ("#c=", "d\n"), ("#d=", "a\n")]
+    model = _tiny(tok)
+    kwargs = dict(
+        max_new_tokens=4, steps=60, batch_size=8, learning_rate=1e-2, jit_compile=False
+    )
+    accuracy = nb07.code_task_accuracy(model, tok, pairs, pairs, length=6, **kwargs)
+    assert accuracy == 1.0  # the mapping is learned on the training pairs
+    scratch = nb07.code_task_accuracy(
+        model, tok, pairs, pairs, pretrained=False, length=6, **kwargs
+    )
+    assert 0.0 <= scratch <= 1.0
+
+
+def test_linear_probe_trains_only_the_head_and_classify():
+    tok = CharTokenizer.train("abcdefgh", byte_fallback=False)
+    texts = ["abcdabcd", "efghefgh", "aabbccdd", "eeffgghh"] * 4
+    labels = np.array([0, 1, 0, 1] * 4)
+    x = ft.encode_texts(tok, texts, 8)
+    model = _tiny(tok)
+    before = [w.copy() for w in model.get_weights()]
+    accuracy = nb07.linear_probe(
+        model, x, labels, x, labels, steps=40, learning_rate=1e-2, jit_compile=False
+    )
+    assert accuracy >= 0.75
+    assert all(
+        np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True)
+    )
+
+    classifier = ft.GPTClassifier(_tiny(tok), 2)
+    ft.train_classifier(
+        classifier, x, labels, steps=30, learning_rate=3e-3, jit_compile=False
+    )
+    result = nb07.classify(classifier, tok, ["abcab", "hgfeh"], ["ad", "eh"], 8)
+    assert [topic for _, topic, _ in result] == ["ad", "eh"]
+    assert all(0.5 <= p <= 1.0 for _, _, p in result)
