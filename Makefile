@@ -16,7 +16,7 @@ help:
 	@echo "make demo       train the article's GAN on Fashion-MNIST, write outputs/"
 	@echo "make test       ruff + unit tests + every notebook (fast mode, offline)"
 	@echo "make notebooks  re-execute every notebook in full mode, storing outputs"
-	@echo "make bench      run the benchmarks, about 10 minutes (see benchmarks/RESULTS.md)"
+	@echo "make bench      run the benchmarks, about 25 minutes (see benchmarks/RESULTS.md)"
 	@echo "make pretrained rebuild the shipped GPT in data/pretrained/ (about 15 minutes)"
 	@echo "make data       find or install Fashion-MNIST and verify its checksums"
 	@echo "make clean      remove .venv, outputs/ and caches"
@@ -76,6 +76,8 @@ notebooks: data
 bench: $(STAMP)
 	$(BIN)/python benchmarks/gan_throughput.py
 	$(BIN)/python benchmarks/gpt_pretrain.py
+	$(BIN)/python benchmarks/image_quality.py
+	$(BIN)/python benchmarks/generation.py
 
 # The GPT that ships in data/pretrained/pydoc-char-gpt: same seed and steps,
 # same weights; its card.json records the command and the validation loss.
