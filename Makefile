@@ -1,6 +1,6 @@
 # keras-gen: two commands from a fresh clone.
 #   make demo   train the article's GAN, write outputs/ (about 3 minutes on 2 CPU cores)
-#   make test   lint, unit tests and every notebook in fast mode (about 10 minutes)
+#   make test   lint, unit tests and every notebook in fast mode (about 11 minutes)
 # Both create or reuse .venv and make sure Fashion-MNIST is on disk.
 
 PYTHON ?= python3
