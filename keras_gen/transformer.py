@@ -110,10 +110,7 @@ class TokenAndPositionEmbedding(layers.Layer):
 
     def call(self, token_ids):
         """Run the layer; see the class docstring for shapes."""
-        seq_len = ops.shape(token_ids)[-1]
-        positions = ops.arange(seq_len)  # (seq_len,)
-        tokens = self.token_embedding(token_ids)  # (batch, seq_len, embed_dim)
-        return tokens + self.position_embedding(positions)[None]
+        return self.embed_from(token_ids, 0)
 
     def embed_from(self, token_ids, start):
         """Embed tokens that sit at positions ``start, start + 1, ...``.
@@ -211,24 +208,44 @@ class CausalSelfAttention(layers.Layer):
         x = ops.reshape(x, (batch, seq_len, self.num_heads, self.head_dim))
         return ops.transpose(x, (0, 2, 1, 3))  # (batch, heads, seq_len, head_dim)
 
-    def call(self, x, training=False, return_attention_scores=False):
-        """Run the layer; see the class docstring for shapes."""
+    def _heads(self, x):
+        """Queries, keys and values, each ``(batch, heads, seq_len, head_dim)``."""
         batch, seq_len = ops.shape(x)[0], ops.shape(x)[1]
         qkv = self.qkv(x)  # (batch, seq_len, 3 * embed_dim)
         q, k, v = ops.split(qkv, 3, axis=-1)  # 3 x (batch, seq_len, embed_dim)
-        q = self._split_heads(q, batch, seq_len)  # (batch, heads, T, head_dim)
-        k = self._split_heads(k, batch, seq_len)
-        v = self._split_heads(v, batch, seq_len)
+        return tuple(self._split_heads(t, batch, seq_len) for t in (q, k, v))
+
+    def _attend(self, q, k, v, mask, training=False):
+        """Masked softmax attention of queries ``q`` over keys ``k``/values ``v``.
+
+        Args:
+            q: ``(batch, heads, queries, head_dim)``.
+            k: ``(batch, heads, keys, head_dim)``.
+            v: Values, the same shape as ``k``.
+            mask: bool, broadcastable to ``(batch, heads, queries, keys)``;
+                ``False`` where a query may not look.
+            training: Apply attention dropout.
+
+        Returns:
+            ``(context, weights)``: ``(batch, queries, embed_dim)`` and
+            ``(batch, heads, queries, keys)``.
+        """
         # Scale before the matmul: same result, smaller numbers.
         q = q * ops.cast(1.0 / math.sqrt(self.head_dim), q.dtype)
-        scores = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))  # (b, heads, T, T)
-        mask = causal_mask(seq_len)[None, None]  # (1, 1, T, T)
+        scores = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2)))  # (b, h, Tq, Tk)
         scores = ops.where(mask, scores, ops.cast(_MASK_VALUE, scores.dtype))
         weights = ops.softmax(scores, axis=-1)  # each row sums to 1
         dropped = self.attention_dropout(weights, training=training)
-        context = ops.matmul(dropped, v)  # (batch, heads, T, head_dim)
-        context = ops.transpose(context, (0, 2, 1, 3))  # (batch, T, heads, hd)
-        context = ops.reshape(context, (batch, seq_len, self.embed_dim))
+        context = ops.matmul(dropped, v)  # (batch, heads, Tq, head_dim)
+        context = ops.transpose(context, (0, 2, 1, 3))  # (batch, Tq, heads, hd)
+        batch, queries = ops.shape(context)[0], ops.shape(context)[1]
+        return ops.reshape(context, (batch, queries, self.embed_dim)), weights
+
+    def call(self, x, training=False, return_attention_scores=False):
+        """Run the layer; see the class docstring for shapes."""
+        q, k, v = self._heads(x)  # each (batch, heads, T, head_dim)
+        mask = causal_mask(ops.shape(x)[1])[None, None]  # (1, 1, T, T)
+        context, weights = self._attend(q, k, v, mask, training=training)
         out = self.output_dropout(self.out(context), training=training)
         if return_attention_scores:
             return out, weights
@@ -255,26 +272,13 @@ class CausalSelfAttention(layers.Layer):
             ``(out, key_cache, value_cache)``: the output ``(batch, new_len,
             embed_dim)`` and both caches with the new positions written.
         """
-        batch, seq_len = ops.shape(x)[0], ops.shape(x)[1]
-        slots = ops.shape(key_cache)[2]  # context_length
-        qkv = self.qkv(x)  # (batch, new_len, 3 * embed_dim)
-        q, k, v = ops.split(qkv, 3, axis=-1)
-        q = self._split_heads(q, batch, seq_len)  # (batch, heads, new, hd)
-        k = self._split_heads(k, batch, seq_len)
-        v = self._split_heads(v, batch, seq_len)
+        q, k, v = self._heads(x)  # each (batch, heads, new_len, head_dim)
         key_cache = ops.slice_update(key_cache, (0, 0, start, 0), k)
         value_cache = ops.slice_update(value_cache, (0, 0, start, 0), v)
-        q = q * ops.cast(1.0 / math.sqrt(self.head_dim), q.dtype)
-        # (batch, heads, new_len, context_length): scores against every slot
-        scores = ops.matmul(q, ops.transpose(key_cache, (0, 1, 3, 2)))
-        rows = start + ops.arange(seq_len)[:, None]  # absolute query positions
-        cols = ops.arange(slots)[None, :]
+        rows = start + ops.arange(ops.shape(x)[1])[:, None]  # query positions
+        cols = ops.arange(ops.shape(key_cache)[2])[None, :]  # every slot
         mask = ops.greater_equal(rows, cols)[None, None]  # (1, 1, new, slots)
-        scores = ops.where(mask, scores, ops.cast(_MASK_VALUE, scores.dtype))
-        weights = ops.softmax(scores, axis=-1)
-        context = ops.matmul(weights, value_cache)  # (batch, heads, new, hd)
-        context = ops.transpose(context, (0, 2, 1, 3))
-        context = ops.reshape(context, (batch, seq_len, self.embed_dim))
+        context, _ = self._attend(q, key_cache, value_cache, mask)
         return self.out(context), key_cache, value_cache
 
     def compute_output_shape(self, input_shape):
@@ -338,15 +342,19 @@ class TransformerBlock(layers.Layer):
         self.proj.build((*input_shape[:-1], self.mlp_ratio * embed_dim))
         self.built = True
 
+    def _mlp(self, x, training=False):
+        """The MLP branch, ``proj(gelu(fc(LN(x))))``, same shape as ``x``."""
+        # tanh-approximate GELU, as in GPT-2; cheaper than erf on a CPU.
+        hidden = ops.gelu(self.fc(self.ln2(x)), approximate=True)  # (b, T, 4E)
+        return self.mlp_dropout(self.proj(hidden), training=training)
+
     def call(self, x, training=False, return_attention_scores=False):
         """Run the layer; see the class docstring for shapes."""
         attended, weights = self.attention(
             self.ln1(x), training=training, return_attention_scores=True
         )
         x = x + attended  # (batch, seq_len, embed_dim)
-        # tanh-approximate GELU, as in GPT-2; cheaper than erf on a CPU.
-        hidden = ops.gelu(self.fc(self.ln2(x)), approximate=True)  # (b, T, 4E)
-        x = x + self.mlp_dropout(self.proj(hidden), training=training)
+        x = x + self._mlp(x, training=training)
         if return_attention_scores:
             return x, weights
         return x
@@ -363,8 +371,7 @@ class TransformerBlock(layers.Layer):
             self.ln1(x), key_cache, value_cache, start
         )
         x = x + attended  # (batch, new_len, embed_dim)
-        hidden = ops.gelu(self.fc(self.ln2(x)), approximate=True)
-        return x + self.proj(hidden), key_cache, value_cache
+        return x + self._mlp(x), key_cache, value_cache
 
     def compute_output_shape(self, input_shape):
         """Shape of the output for inputs of ``input_shape``."""
