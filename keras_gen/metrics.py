@@ -360,7 +360,11 @@ def class_coverage(images, dataset: str = "fashion_mnist") -> dict:
     from keras_gen import classifier
 
     images = check_images(images, min_samples=10)
-    predictions = classifier.features_and_predictions(images, dataset)[1]
+    return _coverage(classifier.features_and_predictions(images, dataset)[1])
+
+
+def _coverage(predictions) -> dict:
+    """:func:`class_coverage`'s dict from predicted class ids ``(n,)``."""
     histogram = np.bincount(predictions, minlength=10) / len(predictions)
     return {
         "histogram": histogram,
@@ -430,15 +434,14 @@ def image_quality(
     generated = check_images(generated, "generated", MIN_SAMPLES)
     n = len(generated)
     train, test = _real_samples(dataset, n, seed)
-    features = {
-        name: classifier.features_and_predictions(images, dataset)[0]
-        for name, images in (("generated", generated), ("train", train), ("test", test))
-    }
+    features, predictions = classifier.features_and_predictions(generated, dataset)
+    train_features = classifier.features_and_predictions(train, dataset)[0]
+    test_features = classifier.features_and_predictions(test, dataset)[0]
     return QualityReport(
         n=n,
-        frechet=feature_frechet_distance(features["generated"], features["test"]),
-        floor=feature_frechet_distance(features["train"], features["test"]),
-        coverage=class_coverage(generated, dataset),
+        frechet=feature_frechet_distance(features, test_features),
+        floor=feature_frechet_distance(train_features, test_features),
+        coverage=_coverage(predictions),  # one classifier pass for both
     )
 
 
