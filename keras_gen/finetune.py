@@ -216,6 +216,23 @@ def _repeat_batches(arrays, batch_size: int, seed: int):
     )
 
 
+def _finetune_optimizer(learning_rate: float, steps: int):
+    """The pretraining AdamW recipe rescaled to a short fine-tuning run.
+
+    Warm-up over the first tenth of ``steps``, then cosine decay to a tenth of
+    ``learning_rate``; shared by :func:`finetune_lm` and
+    :func:`compile_classifier`.
+    """
+    if steps < 1:
+        raise ValueError(f"Expected steps >= 1. Received: steps={steps}")
+    return make_optimizer(
+        learning_rate,
+        total_steps=steps,
+        warmup_steps=max(1, steps // 10),
+        min_learning_rate=learning_rate / 10,
+    )
+
+
 def finetune_lm(
     model,
     inputs,
@@ -251,19 +268,13 @@ def finetune_lm(
         The ``History`` of ``fit``: ``history["loss"]`` has one entry per
         ``log_every`` steps, the mean completion loss over those steps.
     """
-    if steps < 1:
-        raise ValueError(f"Expected steps >= 1. Received: steps={steps}")
+    optimizer = _finetune_optimizer(learning_rate, steps)
     log_every = steps if log_every is None else min(int(log_every), steps)
     if log_every < 1:
         raise ValueError(f"Expected log_every >= 1. Received: log_every={log_every}")
     keras.utils.set_random_seed(seed)
     model.compile(
-        optimizer=make_optimizer(
-            learning_rate,
-            total_steps=steps,
-            warmup_steps=max(1, steps // 10),
-            min_learning_rate=learning_rate / 10,
-        ),
+        optimizer=optimizer,
         loss=completion_loss(),
         jit_compile=jit_compile,
     )
@@ -699,15 +710,8 @@ def compile_classifier(
     Returns:
         The classifier (for chaining).
     """
-    if steps < 1:
-        raise ValueError(f"Expected steps >= 1. Received: steps={steps}")
     classifier.compile(
-        optimizer=make_optimizer(
-            learning_rate,
-            total_steps=steps,
-            warmup_steps=max(1, steps // 10),
-            min_learning_rate=learning_rate / 10,
-        ),
+        optimizer=_finetune_optimizer(learning_rate, steps),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
         jit_compile=jit_compile,
