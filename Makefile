@@ -73,9 +73,12 @@ test: data lint
 notebooks: data
 	env -u KERAS_GEN_FAST $(BIN)/python tools/run_notebooks.py notebooks/*.ipynb
 
+# TORCH_PYTHON: a Python with torch installed (keras-gen does not depend on
+# it); gpt_pretrain.py then times the same GPT in plain PyTorch in the same run.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/gan_throughput.py
-	$(BIN)/python benchmarks/gpt_pretrain.py
+	$(BIN)/python benchmarks/gpt_pretrain.py $(if $(TORCH_PYTHON),--torch-python $(TORCH_PYTHON))
+	$(BIN)/python benchmarks/profile_gpt_step.py
 	$(BIN)/python benchmarks/image_quality.py
 	$(BIN)/python benchmarks/generation.py
 

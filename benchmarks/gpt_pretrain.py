@@ -6,6 +6,11 @@ Prints, in one run:
   * for each configuration, steady-state training tokens/s (best of
     ``--rounds`` interleaved rounds, so a noisy neighbour hurts every
     configuration alike), achieved GFLOP/s and its share of the ceiling;
+  * the same two reference shapes trained by a plain PyTorch implementation
+    (``benchmarks/torch_reference.py``), timed between the same rounds, and
+    the Keras/PyTorch ratio: "as fast as PyTorch on the same machine" is
+    measured here, not quoted from another machine. It needs a Python with
+    ``torch`` (``--torch-python``); without one the lines say it was skipped;
   * validation loss (nats per character) of the CPU "baby GPT" reference after
     its 2000-step budget, and of the project's default configuration trained
     for the same wall-clock time.
@@ -22,14 +27,19 @@ offline; reference losses quoted for Tiny Shakespeare are not.
 Usage:
     PYTHONPATH=. .venv/bin/python benchmarks/gpt_pretrain.py [--rounds 3]
         [--quick]   # small step budgets: checks the script, not the machine
+        [--torch-python PATH]   # a Python with torch, for the PyTorch line
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -132,6 +142,32 @@ def tokens_per_second(model, dataset, cfg: Config, steps: int) -> float:
     )
 
 
+def torch_tokens_per_second(python: str, cfg: Config, steps: int) -> float:
+    """Run ``torch_reference.py`` for ``cfg``'s shape with ``python``."""
+    script = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "torch_reference.py"
+    )
+    config = f"{cfg.batch_size}x{cfg.context_length}"
+    result = subprocess.run(
+        [python, script, "--config", config, "--steps", str(steps)],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"The PyTorch reference failed with --torch-python {python} "
+            f"(exit {result.returncode}). Its last output:\n"
+            f"{result.stderr.strip()[-2000:]}\nPass a Python that has torch "
+            "installed, or leave --torch-python out to skip the comparison."
+        )
+    return json.loads(result.stdout.strip().splitlines()[-1])["tokens_per_second"]
+
+
+def default_torch_python() -> str | None:
+    """This Python if it has torch, else None (the PyTorch line is skipped)."""
+    return sys.executable if importlib.util.find_spec("torch") else None
+
+
 def validation_loss(model, val_ids, cfg: Config, max_batches: int = 100) -> float:
     ds = make_dataset(
         val_ids, cfg.context_length, 32, shuffle=False, stride=cfg.context_length
@@ -152,6 +188,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--torch-python",
+        default=default_torch_python(),
+        help="a Python interpreter with torch installed, for the PyTorch "
+        "reference (default: this one if it has torch; else skipped)",
+    )
     args = parser.parse_args()
 
     text = load_corpus()
@@ -187,10 +229,19 @@ def main() -> None:
             f"first fit (XLA compile) {time.perf_counter() - start:.1f} s"
         )
         runs[cfg] = (model, ds, [])
+    torch_configs = [REFERENCE, LARGE_BATCH] if args.torch_python else []
+    torch_steps = {REFERENCE: 150, LARGE_BATCH: 30}
+    if args.quick:
+        torch_steps = {c: 12 for c in torch_configs}
+    torch_rates = {cfg: [] for cfg in torch_configs}
     for _ in range(args.rounds):
         for cfg in configs:
             model, ds, rates = runs[cfg]
             rates.append(tokens_per_second(model, ds, cfg, timed_steps[cfg]))
+        for cfg in torch_configs:
+            torch_rates[cfg].append(
+                torch_tokens_per_second(args.torch_python, cfg, torch_steps[cfg])
+            )
         ceilings.append(matmul_gflops(4096, repeats=4))
     ceiling = max(ceilings)
     print(
@@ -206,6 +257,26 @@ def main() -> None:
             f"{cfg.name:24s} {best[cfg]:8,.0f} tokens/s (best of "
             f"{len(rates)}; median {np.median(rates):,.0f})  "
             f"{achieved:6.1f} GFLOP/s = {achieved / ceiling:.0%} of ceiling"
+        )
+    if not torch_configs:
+        print(
+            "PyTorch reference: skipped (no Python with torch; pass "
+            "--torch-python PATH to compare on this machine)"
+        )
+    for cfg in torch_configs:
+        rates = torch_rates[cfg]
+        model = runs[cfg][0]
+        achieved = max(rates) * flops_per_token(model, cfg) / 1e9
+        name = "PyTorch " + cfg.name.removeprefix("reference ")
+        print(
+            f"{name:24s} {max(rates):8,.0f} tokens/s (best of "
+            f"{len(rates)}; median {np.median(rates):,.0f})  "
+            f"{achieved:6.1f} GFLOP/s = {achieved / ceiling:.0%} of ceiling"
+        )
+    for cfg in torch_configs:
+        print(
+            f"Keras / PyTorch, {cfg.name.removeprefix('reference ')}, same run: "
+            f"{best[cfg] / max(torch_rates[cfg]):.2f}x"
         )
     del runs
 
