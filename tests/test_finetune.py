@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from keras_gen import finetune as ft
+from keras_gen import tasks
 from keras_gen.tokenizers import CharTokenizer
 from keras_gen.transformer import build_gpt
 
@@ -27,10 +28,10 @@ def tiny_gpt(vocab_size, context_length=24, seed=0):
 
 
 def test_code_pairs_cover_every_template_variable_and_digit():
-    pairs = ft.make_code_pairs()
-    with_n = sum("{n}" in request for request, _ in ft.CODE_TEMPLATES)
-    without_n = len(ft.CODE_TEMPLATES) - with_n
-    assert len(pairs) == len(ft.CODE_VARIABLES) * (without_n + 9 * with_n)
+    pairs = tasks.make_code_pairs()
+    with_n = sum("{n}" in request for request, _ in tasks.CODE_TEMPLATES)
+    without_n = len(tasks.CODE_TEMPLATES) - with_n
+    assert len(pairs) == len(tasks.CODE_VARIABLES) * (without_n + 9 * with_n)
     assert len({p for p, _ in pairs}) == len(pairs)  # one answer per prompt
     assert ("# the mean of ys\n", "sum(ys) / len(ys)\n") in pairs
     assert all(p.startswith("# ") and p.endswith("\n") for p, _ in pairs)
@@ -40,14 +41,14 @@ def test_code_pairs_cover_every_template_variable_and_digit():
 
 
 def test_split_pairs_is_seeded_and_disjoint():
-    pairs = ft.make_code_pairs()
-    train, test = ft.split_pairs(pairs, 50, seed=3)
-    assert (train, test) == ft.split_pairs(pairs, 50, seed=3)
-    assert test != ft.split_pairs(pairs, 50, seed=4)[1]
+    pairs = tasks.make_code_pairs()
+    train, test = tasks.split_pairs(pairs, 50, seed=3)
+    assert (train, test) == tasks.split_pairs(pairs, 50, seed=3)
+    assert test != tasks.split_pairs(pairs, 50, seed=4)[1]
     assert len(test) == 50 and len(train) + len(test) == len(pairs)
     assert not set(train) & set(test)
     with pytest.raises(ValueError, match="Expected 0 < test_size"):
-        ft.split_pairs(pairs, len(pairs))
+        tasks.split_pairs(pairs, len(pairs))
 
 
 def test_weights_mark_exactly_the_completion_targets(tok):
@@ -138,7 +139,7 @@ def test_exact_match():
 
 
 def test_shipped_docstring_topics():
-    texts, labels, classes = ft.load_docstring_topics()
+    texts, labels, classes = tasks.load_docstring_topics()
     assert classes == ["maths", "files", "network", "concurrency"]
     counts = np.bincount(labels, minlength=4)
     assert counts.min() >= 240 and counts.sum() == len(texts)
@@ -149,9 +150,9 @@ def test_shipped_docstring_topics():
 
 
 def test_docstring_topics_regenerate_from_the_stdlib():
-    rows = ft.docstring_topics_from_stdlib()
-    shipped = set(ft.load_docstring_topics()[0])
-    assert {topic for topic, _, _ in rows} == set(ft.DOCSTRING_TOPICS)
+    rows = tasks.docstring_topics_from_stdlib()
+    shipped = set(tasks.load_docstring_topics()[0])
+    assert {topic for topic, _, _ in rows} == set(tasks.DOCSTRING_TOPICS)
     regenerated = {text for _, _, text in rows}
     # Identical on the Python the file was made with; close on others.
     assert len(regenerated & shipped) > 0.8 * len(shipped)
@@ -159,19 +160,19 @@ def test_docstring_topics_regenerate_from_the_stdlib():
 
 def test_load_docstring_topics_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="make_task_data.py"):
-        ft.load_docstring_topics(os.path.join(tmp_path, "nope.tsv"))
+        tasks.load_docstring_topics(os.path.join(tmp_path, "nope.tsv"))
 
 
 def test_few_shot_split_is_balanced_nested_and_disjoint():
     labels = np.repeat(np.arange(3), 20)
-    small, test = ft.few_shot_split(labels, 2, 5, seed=0)
-    large, test_again = ft.few_shot_split(labels, 6, 5, seed=0)
+    small, test = tasks.few_shot_split(labels, 2, 5, seed=0)
+    large, test_again = tasks.few_shot_split(labels, 6, 5, seed=0)
     assert np.array_equal(test, test_again)  # same test set for every size
     assert np.array_equal(large[:6], small)  # smaller set = start of larger
     assert np.bincount(labels[large[:9]]).tolist() == [3, 3, 3]
     assert not set(large) & set(test) and len(test) == 15
     with pytest.raises(ValueError, match="at least per_class_train"):
-        ft.few_shot_split(labels, 18, 5)
+        tasks.few_shot_split(labels, 18, 5)
 
 
 def test_encode_texts_truncates_and_masks(tok):

@@ -3,7 +3,7 @@
 ``data/tasks/stdlib_docstring_topics.tsv`` holds the first sentence of
 docstrings from Python's standard library, labelled by the part of the library
 that defines them (maths, files, network, concurrency); see
-:func:`keras_gen.finetune.docstring_topics_from_stdlib`. The file is shipped so
+:func:`keras_gen.tasks.docstring_topics_from_stdlib`. The file is shipped so
 every Python version reads the same examples; this script regenerates it.
 The text is from CPython (PSF License Version 2).
 
@@ -17,7 +17,7 @@ import argparse
 import collections
 import platform
 
-from keras_gen.finetune import DOCSTRING_TOPICS_FILE, docstring_topics_from_stdlib
+from keras_gen.tasks import DOCSTRING_TOPICS_FILE, docstring_topics_from_stdlib
 
 
 def main(argv=None) -> int:
