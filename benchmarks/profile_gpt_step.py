@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import dataclasses
 import glob
 import os
 import re
@@ -89,8 +90,9 @@ def main() -> None:
     parser.add_argument("--context", type=int, default=REFERENCE.context_length)
     parser.add_argument("--steps", type=int, default=40)
     args = parser.parse_args()
-    cfg = REFERENCE.__class__(
-        f"reference {args.batch}x{args.context}",
+    cfg = dataclasses.replace(
+        REFERENCE,
+        name=f"reference {args.batch}x{args.context}",
         batch_size=args.batch,
         context_length=args.context,
     )
