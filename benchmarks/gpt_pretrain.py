@@ -142,6 +142,16 @@ def tokens_per_second(model, dataset, cfg: Config, steps: int) -> float:
     )
 
 
+def rate_line(name: str, rates, flops: float, ceiling: float) -> str:
+    """One throughput line: best and median tokens/s, ``flops`` per token."""
+    achieved = max(rates) * flops / 1e9
+    return (
+        f"{name:24s} {max(rates):8,.0f} tokens/s (best of "
+        f"{len(rates)}; median {np.median(rates):,.0f})  "
+        f"{achieved:6.1f} GFLOP/s = {achieved / ceiling:.0%} of ceiling"
+    )
+
+
 def torch_tokens_per_second(python: str, cfg: Config, steps: int) -> float:
     """Run ``torch_reference.py`` for ``cfg``'s shape with ``python``."""
     script = os.path.join(
@@ -252,27 +262,16 @@ def main() -> None:
     for cfg in configs:
         model, _, rates = runs[cfg]
         best[cfg] = max(rates)
-        achieved = best[cfg] * flops_per_token(model, cfg) / 1e9
-        print(
-            f"{cfg.name:24s} {best[cfg]:8,.0f} tokens/s (best of "
-            f"{len(rates)}; median {np.median(rates):,.0f})  "
-            f"{achieved:6.1f} GFLOP/s = {achieved / ceiling:.0%} of ceiling"
-        )
+        print(rate_line(cfg.name, rates, flops_per_token(model, cfg), ceiling))
     if not torch_configs:
         print(
             "PyTorch reference: skipped (no Python with torch; pass "
             "--torch-python PATH to compare on this machine)"
         )
     for cfg in torch_configs:
-        rates = torch_rates[cfg]
-        model = runs[cfg][0]
-        achieved = max(rates) * flops_per_token(model, cfg) / 1e9
         name = "PyTorch " + cfg.name.removeprefix("reference ")
-        print(
-            f"{name:24s} {max(rates):8,.0f} tokens/s (best of "
-            f"{len(rates)}; median {np.median(rates):,.0f})  "
-            f"{achieved:6.1f} GFLOP/s = {achieved / ceiling:.0%} of ceiling"
-        )
+        flops = flops_per_token(runs[cfg][0], cfg)  # same model, same FLOPs
+        print(rate_line(name, torch_rates[cfg], flops, ceiling))
     for cfg in torch_configs:
         print(
             f"Keras / PyTorch, {cfg.name.removeprefix('reference ')}, same run: "

@@ -513,9 +513,9 @@ def few_shot_curve(
     rows (make them class-balanced, e.g. with
     :func:`keras_gen.tasks.few_shot_split`) for the same number of steps,
     once starting from ``backbone``'s pretrained weights and once from random
-    weights of the same architecture. The head's initial
-    weights, the seed and the recipe are the same, so the gap is what
-    pretraining buys. ``backbone`` itself is not changed.
+    weights of the same architecture. The head's initial weights, the seed
+    and the recipe are the same, so the gap is what pretraining buys.
+    ``backbone`` itself is not changed.
 
     One classifier is compiled once and its weights and optimizer are reset
     before each run: compiling costs more than a short run on a CPU.
