@@ -18,15 +18,27 @@ windows of CPython's help text, like the Keras run; speed does not depend on
 them. It needs only ``torch`` and the standard library, so keras_gen does not
 depend on PyTorch.
 
+For time to quality (``benchmarks/gpt_time_to_quality.py``), ``--to-quality``
+trains nanoGPT's CPU recipe for the baby GPT on the exact token ids the Keras
+run uses (passed as a file, so both see the same split): 2000 steps, AdamW at
+1e-3 with 100 warm-up steps and cosine decay to 1e-4 (nanoGPT's ``get_lr``),
+dropout 0. Every ``--eval-every`` steps it measures the validation loss on
+the same non-overlapping windows the Keras run uses; the clock is paused
+while it does.
+
 Usage:
     python benchmarks/torch_reference.py --config 12x64 --steps 100
     # prints one JSON line: {"config": "12x64", "tokens_per_second": ...}
+    python benchmarks/torch_reference.py --to-quality ids.bin --steps 2000
+    # prints one JSON line: {"curve": [[step, seconds, val_loss], ...], ...}
 """
 
 from __future__ import annotations
 
 import argparse
+import array
 import json
+import math
 import time
 
 import torch
@@ -129,12 +141,104 @@ def tokens_per_second(batch_size, context_length, steps, seed=0):
     return steps * batch_size * context_length / (time.perf_counter() - start)
 
 
+def read_ids(path):
+    """``(train, validation, vocab_size)`` from the file the Keras run wrote.
+
+    The file is three int32 arrays in native byte order: a header
+    ``[vocab_size, len(train), len(validation)]``, then the two id sequences.
+    """
+    values = array.array("i")
+    with open(path, "rb") as file:
+        values.frombytes(file.read())
+    vocab_size, n_train, n_val = values[:3]
+    ids = torch.tensor(values[3:], dtype=torch.long)
+    return ids[:n_train], ids[n_train : n_train + n_val], vocab_size
+
+
+def nanogpt_lr(step, steps, peak=1e-3, minimum=1e-4, warmup=100):
+    """nanoGPT's ``get_lr``: linear warm-up, then cosine decay to ``minimum``."""
+    if step < warmup:
+        return peak * (step + 1) / (warmup + 1)
+    progress = min(1.0, (step - warmup) / max(1, steps - warmup))
+    return minimum + 0.5 * (1.0 + math.cos(math.pi * progress)) * (peak - minimum)
+
+
+@torch.no_grad()
+def validation_loss(model, val_ids, context_length, batch_size=32, max_batches=100):
+    """Mean loss over non-overlapping windows, full batches only (as Keras)."""
+    model.eval()
+    num_windows = (len(val_ids) - context_length - 1) // context_length + 1
+    num_batches = min(num_windows // batch_size, max_batches)
+    offsets = torch.arange(context_length + 1)
+    losses = []
+    for b in range(num_batches):
+        starts = torch.arange(b * batch_size, (b + 1) * batch_size) * context_length
+        windows = val_ids[starts[:, None] + offsets]  # (batch, context + 1)
+        losses.append(model(windows[:, :-1], windows[:, 1:]).item())
+    model.train()
+    return sum(losses) / len(losses)
+
+
+def train_to_quality(path, batch_size, context_length, steps, eval_every, seed=0):
+    """Train the reference recipe; the validation curve against training time."""
+    torch.manual_seed(seed)
+    train_ids, val_ids, vocab_size = read_ids(path)
+    model = GPT(vocab_size, context_length)
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": decay, "weight_decay": 0.1},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
+        lr=1e-3,
+        betas=(0.9, 0.99),
+    )
+    offsets = torch.arange(context_length + 1)
+    curve, seconds = [], 0.0
+    for step in range(steps):
+        start = time.perf_counter()
+        for group in optimizer.param_groups:
+            group["lr"] = nanogpt_lr(step, steps)
+        starts = torch.randint(len(train_ids) - context_length - 1, (batch_size, 1))
+        windows = train_ids[starts + offsets]  # (batch, context + 1)
+        loss = model(windows[:, :-1], windows[:, 1:])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        seconds += time.perf_counter() - start
+        if (step + 1) % eval_every == 0 or step + 1 == steps:
+            loss = validation_loss(model, val_ids, context_length)
+            curve.append([step + 1, round(seconds, 3), round(loss, 5)])
+    return curve
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="12x64", help="BATCHxCONTEXT")
     parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument(
+        "--to-quality", metavar="IDS_FILE", help="train to quality on these ids"
+    )
+    parser.add_argument("--eval-every", type=int, default=100)
     args = parser.parse_args()
     batch_size, context_length = (int(n) for n in args.config.split("x"))
+    if args.to_quality:
+        curve = train_to_quality(
+            args.to_quality, batch_size, context_length, args.steps, args.eval_every
+        )
+        print(
+            json.dumps(
+                {
+                    "config": args.config,
+                    "curve": curve,
+                    "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                }
+            )
+        )
+        return
     rate = tokens_per_second(batch_size, context_length, args.steps)
     print(
         json.dumps(
