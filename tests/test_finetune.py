@@ -113,7 +113,7 @@ def test_greedy_complete_batches_prompts_of_different_lengths(tok):
     one_by_one = [ft.greedy_complete(model, tok, [p], 6, stop=None)[0] for p in prompts]
     assert batched == one_by_one
     # Same tokens as the model's own (uncached) greedy generate.
-    ids = model.generate(tok.encode("hg f"), 6, temperature=0)
+    ids = model.generate(tok.encode("hg f"), 6, do_sample=False)
     assert tok.decode(ids[len("hg f") :]) == batched[2]
     assert all(len(text) == 6 for text in batched)
 

@@ -147,7 +147,7 @@ def test_seeded_sampling_is_reproducible():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"temperature": 0}, "Expected temperature > 0. Received: temperature=0"),
+        ({"temperature": 0}, "Expected temperature > 0. Received: temperature=0.0"),
         ({"temperature": -1.0}, "Received: temperature=-1.0"),
         ({"top_k": 0}, "Expected top_k >= 1. Received: top_k=0"),
         ({"top_p": 0.0}, "Expected 0 < top_p <= 1. Received: top_p=0.0"),
@@ -179,7 +179,7 @@ def test_greedy_with_cache_equals_recomputation(model, jit):
     prompt = [1, 5, 2, 7]
     cached = generate_ids(model, prompt, 10, jit=jit)
     recomputed = generate_ids(model, prompt, 10, use_cache=False)
-    reference = model.generate(prompt, 10, temperature=0)  # the eager loop
+    reference = model.generate(prompt, 10, do_sample=False)  # the eager loop
     np.testing.assert_array_equal(cached, recomputed)
     np.testing.assert_array_equal(cached, reference)
     assert len(set(cached[4:].tolist())) > 1, "a constant output tests little"
@@ -203,7 +203,7 @@ def test_cache_equivalence_across_the_full_context_window(model):
     np.testing.assert_array_equal(
         cached, generate_ids(model, prompt, 30, use_cache=False)
     )
-    np.testing.assert_array_equal(cached, model.generate(prompt, 30, temperature=0))
+    np.testing.assert_array_equal(cached, model.generate(prompt, 30, do_sample=False))
 
 
 def test_prompt_longer_than_the_window_keeps_its_last_tokens(model):
