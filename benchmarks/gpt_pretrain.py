@@ -50,7 +50,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_gen.env import matmul_gflops  # noqa: E402
-from keras_gen.text import load_corpus, make_dataset, split_corpus  # noqa: E402
+from keras_gen.text import load_corpus, make_next_token_dataset, split_corpus  # noqa: E402
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 from keras_gen.training import (  # noqa: E402
     compile_for_pretraining,
@@ -179,7 +179,7 @@ def default_torch_python() -> str | None:
 
 
 def validation_loss(model, val_ids, cfg: Config, max_batches: int = 100) -> float:
-    ds = make_dataset(
+    ds = make_next_token_dataset(
         val_ids, cfg.context_length, 32, shuffle=False, stride=cfg.context_length
     )
     return evaluate_loss(model, ds.take(max_batches))
@@ -187,7 +187,9 @@ def validation_loss(model, val_ids, cfg: Config, max_batches: int = 100) -> floa
 
 def train_for_steps(cfg, vocab_size, train_ids, val_ids, steps):
     model = build(cfg, vocab_size, total_steps=steps)
-    ds = make_dataset(train_ids, cfg.context_length, cfg.batch_size, repeat=True)
+    ds = make_next_token_dataset(
+        train_ids, cfg.context_length, cfg.batch_size, repeat=True
+    )
     start = time.perf_counter()
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
     seconds = time.perf_counter() - start
@@ -230,7 +232,9 @@ def main() -> None:
     runs = {}
     for cfg in configs:
         model = build(cfg, vocab, total_steps=10_000)
-        ds = make_dataset(train_ids, cfg.context_length, cfg.batch_size, repeat=True)
+        ds = make_next_token_dataset(
+            train_ids, cfg.context_length, cfg.batch_size, repeat=True
+        )
         start = time.perf_counter()
         model.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)
         print(

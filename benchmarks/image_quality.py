@@ -87,7 +87,7 @@ def main() -> None:
     )
     train_images, _ = data.load_images("fashion_mnist", "train")
     test_images, _ = data.load_images("fashion_mnist", "test")
-    dataset = data.make_dataset(train_images, batch_size=128, seed=0).repeat()
+    dataset = data.make_image_dataset(train_images, batch_size=128, seed=0).repeat()
     start = time.perf_counter()
     load_classifier("fashion_mnist")  # trained once per machine, then cached
     print(f"quality classifier ready in {time.perf_counter() - start:.0f} s")

@@ -103,7 +103,7 @@ def build_classifier(num_classes: int = 10) -> keras.Sequential:
     )
 
 
-def train_classifier(
+def train_quality_classifier(
     dataset: str = "fashion_mnist", epochs: int = 4, seed: int = 0, verbose: int = 0
 ) -> tuple[keras.Sequential, float]:
     """Train the classifier on a data set's training split, seeded.
@@ -204,12 +204,12 @@ def load_classifier(dataset: str = "fashion_mnist", retrain: bool = False):
                 stacklevel=2,
             )
         start = time.perf_counter()
-        model, accuracy = train_classifier(dataset)
+        model, accuracy = train_quality_classifier(dataset)
         if accuracy < MIN_TEST_ACCURACY:
             raise RuntimeError(
                 f"Expected the {dataset} classifier to reach test accuracy >= "
                 f"{MIN_TEST_ACCURACY}. Received: accuracy={accuracy:.4f}. "
-                "Train longer: train_classifier(dataset, epochs=6)."
+                "Train longer: train_quality_classifier(dataset, epochs=6)."
             )
         _save(model, path)
         print(

@@ -346,7 +346,7 @@ def class_names(name: str = "fashion_mnist") -> tuple[str, ...]:
     return FASHION_MNIST_CLASSES if name == "fashion_mnist" else MNIST_CLASSES
 
 
-def make_dataset(
+def make_image_dataset(
     images: np.ndarray,
     batch_size: int = 128,
     *,
@@ -374,7 +374,7 @@ def make_dataset(
 
     Example:
         >>> import numpy as np
-        >>> ds = make_dataset(np.zeros((10, 28, 28, 1), "float32"), batch_size=4)
+        >>> ds = make_image_dataset(np.zeros((10, 28, 28, 1), "float32"), batch_size=4)
         >>> [tuple(b.shape) for b in ds]
         [(4, 28, 28, 1), (4, 28, 28, 1)]
     """

@@ -377,7 +377,9 @@ class GPTClassifier(keras.Model):
             )
         self.backbone = backbone
         self.num_classes = _checks.check_int("num_classes", num_classes, minimum=2)
-        self.dropout = _checks.check_float("dropout", dropout, 0, 1, max_inclusive=False)
+        self.dropout = _checks.check_float(
+            "dropout", dropout, 0, 1, max_inclusive=False
+        )
         self.pool_dropout = layers.Dropout(self.dropout)
         self.head = layers.Dense(self.num_classes, name="classifier_head")
         self.build()  # built at once, so it can be saved before its first call

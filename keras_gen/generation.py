@@ -82,6 +82,8 @@ class _Decoder:
     * ``step(token, cache, position)``: one new token against the cache;
       fixed-size cache tensors and a tensor ``position`` mean one
       compilation for every position.
+    * ``step_rows(token, cache, positions)``: the same with one position per
+      row, for prompts of different lengths.
     * ``forward(ids)``: the plain model, for decoding without a cache.
     """
 
@@ -104,6 +106,9 @@ class _Decoder:
 
         self.prefill = _compile(prefill, jit)
         self.step = _compile(step, jit)
+        # The same step with one position per row (prompts of different
+        # lengths): its own function, so each keeps a known position shape.
+        self.step_rows = _compile(step, jit)
         # No XLA here: the length changes every step and XLA would compile
         # each length anew.
         self.forward = _compile(forward, jit=False, any_length=True)
@@ -396,7 +401,7 @@ def _decode_ragged(
         if use_cache and i < max_new_tokens - 1:
             token = ops.convert_to_tensor(out[every, lengths - 1][:, None])
             positions = ops.convert_to_tensor(lengths - 1, "int32")  # (batch,)
-            logits, cache = decoder.step(token, cache, positions)
+            logits, cache = decoder.step_rows(token, cache, positions)
             logits = ops.convert_to_numpy(logits)
     return [out[i, : lengths[i]] for i in range(batch)]
 

@@ -13,7 +13,7 @@ a learner three real corpora, all loaded by :func:`load_corpus`:
 
 :func:`split_corpus` cuts a token sequence into training and validation parts
 *by position* (the validation text is a later stretch of the corpus, never
-windows shuffled out of the training text), and :func:`make_dataset` turns a
+windows shuffled out of the training text), and :func:`make_next_token_dataset` turns a
 part into a ``tf.data`` pipeline of ``(input, next-token)`` windows.
 """
 
@@ -167,7 +167,7 @@ def split_corpus(tokens: Sequence | str, validation_fraction: float = 0.1):
     return ids[:cut], ids[cut:]
 
 
-def make_dataset(
+def make_next_token_dataset(
     token_ids,
     context_length: int,
     batch_size: int,
@@ -202,7 +202,7 @@ def make_dataset(
         ValueError: If the corpus is too short for one batch of windows.
 
     Example:
-        >>> ds = make_dataset(list(range(100)), context_length=8, batch_size=4)
+        >>> ds = make_next_token_dataset(list(range(100)), 8, batch_size=4)
         >>> x, y = next(iter(ds))
         >>> x.shape, y.shape
         (TensorShape([4, 8]), TensorShape([4, 8]))

@@ -138,14 +138,14 @@ def test_class_names():
 
 def test_make_dataset_batches_subset_and_errors():
     images = np.zeros((50, 28, 28, 1), "float32")
-    batches = list(data.make_dataset(images, batch_size=8, subset=20))
+    batches = list(data.make_image_dataset(images, batch_size=8, subset=20))
     assert [tuple(b.shape) for b in batches] == [(8, 28, 28, 1)] * 2
     with pytest.raises(ValueError, match="Received: batch_size=0"):
-        data.make_dataset(images, batch_size=0)
+        data.make_image_dataset(images, batch_size=0)
     with pytest.raises(ValueError, match="Received: subset=0"):
-        data.make_dataset(images, subset=0)
+        data.make_image_dataset(images, subset=0)
     with pytest.raises(ValueError, match="at least batch_size=64"):
-        data.make_dataset(images, batch_size=64)
+        data.make_image_dataset(images, batch_size=64)
 
 
 def test_make_dataset_shuffle_is_seeded():
@@ -155,7 +155,7 @@ def test_make_dataset_shuffle_is_seeded():
         return np.concatenate(
             [
                 b.numpy().ravel()
-                for b in data.make_dataset(images, batch_size=8, seed=seed)
+                for b in data.make_image_dataset(images, batch_size=8, seed=seed)
             ]
         )
 

@@ -248,7 +248,7 @@ def test_train_classifier_and_few_shot_curve(tok):
     backbone = tiny_gpt(tok.vocab_size)
     before = [w.copy() for w in backbone.get_weights()]
     clf = ft.GPTClassifier(ft.copy_backbone(backbone), 2)
-    history = ft.train_classifier(
+    history = ft.finetune_classifier(
         clf, inputs, labels, steps=30, learning_rate=3e-3, jit_compile=False
     )
     assert history.history["accuracy"][-1] > 0.9

@@ -45,7 +45,7 @@ def test_linear_probe_trains_only_the_head_and_classify():
     )
 
     classifier = ft.GPTClassifier(_tiny(tok), 2)
-    ft.train_classifier(
+    ft.finetune_classifier(
         classifier, x, labels, steps=30, learning_rate=3e-3, jit_compile=False
     )
     result = nb07.classify(classifier, tok, ["abcab", "hgfeh"], ["ad", "eh"], 8)

@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gen.text import make_dataset
+from keras_gen.text import make_next_token_dataset
 from keras_gen.tokenizers import BPETokenizer, CharTokenizer
 from keras_gen.training import (
     Perplexity,
@@ -87,10 +87,11 @@ def test_tiny_model_overfits_a_short_text():
             weight_decay=0.0,
         ),
     )
-    ds = make_dataset(ids, 16, 16, repeat=True, seed=0)
-    start = evaluate_loss(model, make_dataset(ids, 16, 16, shuffle=False), None)
+    ds = make_next_token_dataset(ids, 16, 16, repeat=True, seed=0)
+    in_order = make_next_token_dataset(ids, 16, 16, shuffle=False)
+    start = evaluate_loss(model, in_order, None)
     history = model.fit(ds, steps_per_epoch=300, epochs=1, verbose=0)
-    end = evaluate_loss(model, make_dataset(ids, 16, 16, shuffle=False), None)
+    end = evaluate_loss(model, in_order, None)
     assert start > 2.5  # about ln(vocab) for random weights
     assert end < 0.1, history.history
     # The memorised text comes back greedily after the first 16 characters.
@@ -109,7 +110,7 @@ def test_training_is_reproducible():
             jit_compile=False,  # XLA is covered above; this keeps the test quick
         )
         return model.fit(
-            make_dataset(ids, 8, 4, repeat=True, seed=3),
+            make_next_token_dataset(ids, 8, 4, repeat=True, seed=3),
             steps_per_epoch=5,
             epochs=1,
             verbose=0,
@@ -130,7 +131,7 @@ def test_sample_callback_and_checkpoints(tmp_path):
     sampler = SampleText(tok, "the ", every=4, max_new_tokens=5, verbose=False)
     ckpt = checkpoint_callback(str(tmp_path))
     model.fit(
-        make_dataset(ids, 8, 4, repeat=True),
+        make_next_token_dataset(ids, 8, 4, repeat=True),
         steps_per_epoch=5,
         epochs=2,
         verbose=0,

@@ -35,7 +35,7 @@ from keras_gen.pretrained import (  # noqa: E402
     save_pretrained,
     validation_loss,
 )
-from keras_gen.text import load_corpus, make_dataset, split_corpus  # noqa: E402
+from keras_gen.text import load_corpus, make_next_token_dataset, split_corpus  # noqa: E402
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 from keras_gen.training import (  # noqa: E402
     bits_per_character,
@@ -79,11 +79,11 @@ def main(argv=None) -> int:
         min_learning_rate=MIN_LEARNING_RATE,
     )
     compile_for_pretraining(model, optimizer)
-    train = make_dataset(
+    train = make_next_token_dataset(
         train_ids, MODEL["context_length"], BATCH_SIZE, seed=args.seed, repeat=True
     )
     context = MODEL["context_length"]
-    val = make_dataset(val_ids, context, 8, shuffle=False, stride=context)
+    val = make_next_token_dataset(val_ids, context, 8, shuffle=False, stride=context)
     print(
         f"Training {model.count_params():,} parameters for {steps} steps of "
         f"{BATCH_SIZE}x{MODEL['context_length']} characters "
