@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_gen import _checks
+
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 DATA_ENV_VAR = "KERAS_GEN_DATA"
 OFFLINE_ENV_VAR = "KERAS_GEN_OFFLINE"
@@ -102,12 +104,7 @@ class DataSource:
     origin: str
 
 
-def _check_choice(argument: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(
-            f"Expected {argument} to be one of {list(choices)}. "
-            f"Received: {argument}={value!r}"
-        )
+_check_choice = _checks.check_choice  # used here and by keras_gen.classifier
 
 
 def _keras_cache_dir() -> Path:
@@ -119,7 +116,8 @@ def _keras_cache_dir() -> Path:
 def _downloads_allowed(download: bool | None) -> bool:
     if download is not None:
         return download
-    return os.environ.get(OFFLINE_ENV_VAR, "").strip().lower() in ("", "0", "false")
+    # KERAS_GEN_OFFLINE=1/true/yes/on: offline; 0/false/no/off or unset: online.
+    return not _checks.env_flag(OFFLINE_ENV_VAR)
 
 
 def search_locations(name: str, data_dir: str | os.PathLike | None = None) -> list:

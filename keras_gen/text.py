@@ -24,6 +24,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from keras_gen import _checks
+
 #: Name of the corpus that ships with Python and is used when none is given.
 DEFAULT_CORPUS = "python_docs"
 
@@ -211,17 +213,9 @@ def make_next_token_dataset(
     # on this backend; Keras has no backend-neutral equivalent.
     import tensorflow as tf
 
-    for arg, value in (
-        ("context_length", context_length),
-        ("batch_size", batch_size),
-        ("stride", stride),
-    ):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValueError(
-                f"Expected {arg} to be a positive int. Received: {arg}={value!r}"
-            )
-        if value < 1:
-            raise ValueError(f"Expected {arg} >= 1. Received: {arg}={value}")
+    context_length = _checks.check_int("context_length", context_length, minimum=1)
+    batch_size = _checks.check_int("batch_size", batch_size, minimum=1)
+    stride = _checks.check_int("stride", stride, minimum=1)
     ids = np.asarray(token_ids, dtype="int32")
     if ids.ndim != 1:
         raise ValueError(
