@@ -94,7 +94,7 @@ def main() -> None:
         REFERENCE,
         name=f"reference {args.batch}x{args.context}",
         batch_size=args.batch,
-        context_length=args.context,
+        model=dataclasses.replace(REFERENCE.model, context_length=args.context),
     )
     text = load_corpus()
     tokenizer = CharTokenizer.train(text, byte_fallback=False)
