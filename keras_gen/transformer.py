@@ -602,6 +602,8 @@ class GPT(keras.Model):
         seed=0,
         use_cache=True,
         jit=False,
+        batch_size=64,
+        verbose=None,
     ):
         """Extend token ids: :func:`keras_gen.generation.generate_ids` on this model.
 
@@ -622,6 +624,8 @@ class GPT(keras.Model):
                 ``(seed, i)``.
             use_cache: Decode with the key/value cache.
             jit: XLA-compile the cached steps (pays off for long outputs).
+            batch_size: Rows decoded together; more run batch after batch.
+            verbose: Show a progress bar; ``None``: only for long requests.
 
         Returns:
             int32 NumPy array ``(batch, seq_len + max_new_tokens)`` (1-D for a
@@ -645,6 +649,8 @@ class GPT(keras.Model):
             seed=seed,
             use_cache=use_cache,
             jit=jit,
+            batch_size=batch_size,
+            verbose=verbose,
         )
 
     def get_config(self):

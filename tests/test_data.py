@@ -70,6 +70,23 @@ def test_offline_env_var_disables_download(monkeypatch, tmp_path):
         data.load_images("mnist")
 
 
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [("", True), ("0", True), ("no", True), ("off", True), ("1", False),
+     ("yes", False), ("TRUE", False)],
+)  # fmt: skip
+def test_offline_flag_is_read_as_true_or_false(monkeypatch, value, allowed):
+    monkeypatch.setenv("KERAS_GEN_OFFLINE", value)
+    assert data._downloads_allowed(None) is allowed
+    assert data._downloads_allowed(True) is True  # an explicit argument wins
+
+
+def test_an_unclear_offline_flag_is_an_error(monkeypatch):
+    monkeypatch.setenv("KERAS_GEN_OFFLINE", "nope")
+    with pytest.raises(ValueError, match="Received: KERAS_GEN_OFFLINE='nope'"):
+        data._downloads_allowed(None)
+
+
 def _copy_of_real_data(tmp_path) -> Path:
     source = data.find_data("fashion_mnist", download=False).location
     target = tmp_path / "copy"

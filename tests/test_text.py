@@ -49,12 +49,6 @@ def test_tiny_shakespeare_rejects_a_wrong_checksum(tmp_path, monkeypatch):
         load_corpus("tiny_shakespeare", cache_dir=str(tmp_path / "cache"))
 
 
-def test_pinned_checksum_matches_data_facts():
-    assert text.TINY_SHAKESPEARE_SHA256 == (
-        "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
-    )
-
-
 def test_bad_corpora(tmp_path):
     with pytest.raises(ValueError, match="Expected one of the corpus names"):
         load_corpus("no_such_corpus")

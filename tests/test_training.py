@@ -49,6 +49,18 @@ def test_perplexity_pools_the_loss_before_exponentiating():
     assert Perplexity.from_config(metric.get_config()).name == "perplexity"
 
 
+def test_perplexity_weighs_tokens_by_sample_weight():
+    logits = np.log(np.array([[[0.5, 0.5], [0.25, 0.75]]], "float32"))  # (1, 2, 2)
+    targets = np.ones((1, 2))
+    metric = Perplexity()
+    metric.update_state(targets, logits, sample_weight=np.array([[0.0, 1.0]]))
+    assert float(metric.result()) == pytest.approx(1 / 0.75, rel=1e-5)
+    metric.reset_state()  # per-row weights broadcast over the row's tokens
+    metric.update_state(np.ones((2, 2)), np.concatenate([logits, logits]),
+                        sample_weight=np.array([1.0, 0.0]))  # fmt: skip
+    assert float(metric.result()) == pytest.approx(math.sqrt(2 / 0.75), rel=1e-5)
+
+
 def test_warmup_then_cosine():
     schedule = warmup_cosine(
         1e-3, total_steps=2000, warmup_steps=100, min_learning_rate=1e-4
