@@ -138,7 +138,7 @@ def _finetune_optimizer(learning_rate: float, steps: int):
     return make_optimizer(
         learning_rate,
         total_steps=steps,
-        warmup_steps=max(1, steps // 10),
+        warmup_steps=min(max(1, steps // 10), steps - 1),  # 0 for one step
         min_learning_rate=learning_rate / 10,
     )
 

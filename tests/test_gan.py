@@ -51,14 +51,14 @@ def test_dcgan_pair_shapes():
 @pytest.mark.parametrize("latent_dim", [0, -3])
 def test_bad_latent_dim(latent_dim):
     with pytest.raises(
-        ValueError, match=f"Expected latent_dim > 0. Received: latent_dim={latent_dim}"
+        ValueError, match=f"Expected latent_dim >= 1. Received: latent_dim={latent_dim}"
     ):
         gan.build_generator(latent_dim=latent_dim)
 
 
 @pytest.mark.parametrize("latent_dim", [2.5, "100", True, None])
 def test_non_int_latent_dim(latent_dim):
-    with pytest.raises(ValueError, match="positive int. Received: latent_dim="):
+    with pytest.raises(ValueError, match="Expected latent_dim to be an int. Received: latent_dim="):
         gan.build_generator(latent_dim=latent_dim)
 
 

@@ -119,7 +119,7 @@ def test_too_short_and_bad_arguments():
         make_next_token_dataset(np.arange(5), context_length=8, batch_size=4)
     with pytest.raises(ValueError, match="Expected context_length >= 1"):
         make_next_token_dataset(np.arange(50), context_length=0, batch_size=4)
-    with pytest.raises(ValueError, match="Expected batch_size to be a positive int"):
+    with pytest.raises(ValueError, match="Expected batch_size to be an int"):
         make_next_token_dataset(np.arange(50), context_length=4, batch_size=2.5)
     with pytest.raises(ValueError, match="1-D"):
         make_next_token_dataset(np.zeros((4, 4)), context_length=2, batch_size=1)
