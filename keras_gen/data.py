@@ -13,9 +13,11 @@ Where the files are looked for, in this order:
 4. a download through ``keras.utils.get_file`` into that cache, only when
    ``download=True`` (the default unless ``$KERAS_GEN_OFFLINE`` is set).
 
-Every file is checked against the SHA-256 of its decompressed bytes (see
-``shared/DATA_FACTS.md``) before a single byte is parsed, so a corrupt or
-truncated file raises instead of giving half a data set.
+Every file is checked against the SHA-256 of its decompressed bytes
+(``_FASHION_FILES`` below: the files Zalando Research publishes at
+https://github.com/zalandoresearch/fashion-mnist, the same bytes in Debian's
+and Keras' ``.gz`` copies; see ``data/README.md``) before a single byte is
+parsed, so a corrupt or truncated file raises instead of giving half a data set.
 """
 
 from __future__ import annotations
