@@ -162,7 +162,7 @@ def _prompt_rows(model, prompt_ids) -> tuple[list, bool]:
                 f"prompt_len >= 1. Received: a prompt of shape {row.shape}. "
                 "Encode a non-empty prompt."
             )
-        if not (np.issubdtype(row.dtype, np.integer) or row.dtype == bool):
+        if not np.issubdtype(row.dtype, np.integer):
             raise ValueError(
                 f"Expected integer token ids. Received: dtype {row.dtype}. "
                 "Encode the text with the model's tokenizer first."
@@ -267,6 +267,8 @@ def generate_ids(
     batch_size = _checks.check_int("batch_size", batch_size, minimum=1)
     if verbose is not None:
         verbose = _checks.check_bool("verbose", verbose)
+    if not isinstance(seed, np.random.Generator):
+        seed = _checks.check_seed("seed", seed)  # checked for greedy runs too
     rows, squeeze = _prompt_rows(model, prompt_ids)
     ragged = len({len(row) for row in rows}) > 1
     if ragged and max(map(len, rows)) + max_new_tokens > model.context_length:
