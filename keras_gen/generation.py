@@ -11,7 +11,9 @@ ships with the project) or a model and tokenizer in memory. It returns what
 Hugging Face ``transformers`` returns, ``[{"generated_text": ...}]``, so code
 written against one reads the same against the other.
 
-Under the call, :func:`generate_ids` extends token ids one token at a time.
+Under the call, :func:`generate_ids` extends token ids one token at a time;
+it is the one decoding path of ``keras_gen`` (``GPT.generate`` and
+:func:`keras_gen.finetune.greedy_complete` call it too).
 Each new token is picked from the model's next-token scores by a strategy in
 :mod:`keras_gen.sampling` (greedy, temperature, top-k, top-p), and the model
 runs incrementally with a **key/value cache** (:meth:`GPT.call_with_cache`):
@@ -22,7 +24,7 @@ The context window. A GPT with learned absolute positions sees at most
 ``context_length`` tokens. While prompt plus generated tokens fit, the cache
 holds them all. Once the window is full, every further token is predicted
 from the last ``context_length`` tokens, exactly as recomputation without a
-cache would (``GPT.generate``); because every token's *position* shifts when
+cache would (``use_cache=False``); because every token's *position* shifts when
 the window slides, cached keys are no longer valid, so each such step
 re-runs the window from scratch (as slow as no cache). Greedy decoding with
 and without the cache therefore gives the same tokens at every length.
