@@ -58,7 +58,8 @@ def test_bad_latent_dim(latent_dim):
 
 @pytest.mark.parametrize("latent_dim", [2.5, "100", True, None])
 def test_non_int_latent_dim(latent_dim):
-    with pytest.raises(ValueError, match="Expected latent_dim to be an int. Received: latent_dim="):
+    message = "Expected latent_dim to be an int. Received: latent_dim="
+    with pytest.raises(ValueError, match=message):
         gan.build_generator(latent_dim=latent_dim)
 
 
