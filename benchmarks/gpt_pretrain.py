@@ -50,14 +50,14 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_gen.env import matmul_gflops  # noqa: E402
-from keras_gen.text import load_corpus, make_dataset, split_corpus  # noqa: E402
+from keras_gen.text import load_corpus, make_next_token_dataset, split_corpus  # noqa: E402
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 from keras_gen.training import (  # noqa: E402
     compile_for_pretraining,
     evaluate_loss,
     make_optimizer,
 )
-from keras_gen.transformer import build_gpt  # noqa: E402
+from keras_gen.transformer import GPTConfig, build_gpt  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,22 +65,29 @@ class Config:
     """One pretraining configuration (model + batch + optimizer)."""
 
     name: str
-    context_length: int = 64
+    #: The model's shape; vocab_size is replaced by the tokenizer's.
+    model: GPTConfig = GPTConfig.preset("baby")
     batch_size: int = 12
-    embed_dim: int = 128
-    num_heads: int = 4
-    num_layers: int = 4
     learning_rate: float = 1e-3
     min_learning_rate: float = 1e-4
     warmup_steps: int = 100
     steps: int = 2000
+
+    @property
+    def context_length(self) -> int:
+        """Tokens per training window (the model's context)."""
+        return self.model.context_length
 
 
 #: The well-known CPU "baby GPT" (nanoGPT's shakespeare_char shrunk for a
 #: laptop): 4 layers, 4 heads, 128 wide, context 64, batch 12, 2000 steps.
 REFERENCE = Config("reference 12x64")
 #: The same model at a larger batch and context (throughput only).
-LARGE_BATCH = Config("reference 64x128", context_length=128, batch_size=64)
+LARGE_BATCH = Config(
+    "reference 64x128",
+    model=GPTConfig.preset("baby", context_length=128),
+    batch_size=64,
+)
 #: The configuration notebook 05 trains (keep in sync with the notebook): the
 #: reference shape with twice the learning rate. A 32x128 batch at 2e-3 lost
 #: to the reference (+0.24 nats/char in equal time: 439 big steps against
@@ -94,8 +101,9 @@ DEFAULT = Config(
 
 def flops_per_token(model, cfg: Config) -> float:
     """6 N + 12 L T E (forward + backward), N = params in matmuls."""
-    n = model.count_params() - cfg.context_length * cfg.embed_dim
-    return 6 * n + 12 * cfg.num_layers * cfg.context_length * cfg.embed_dim
+    layers, width = cfg.model.num_layers, cfg.model.embed_dim
+    n = model.count_params() - cfg.context_length * width
+    return 6 * n + 12 * layers * cfg.context_length * width
 
 
 class BatchClock(keras.callbacks.Callback):
@@ -111,15 +119,8 @@ class BatchClock(keras.callbacks.Callback):
 
 def build(cfg: Config, vocab_size: int, total_steps: int):
     keras.utils.set_random_seed(0)
-    model = build_gpt(
-        vocab_size,
-        cfg.context_length,
-        cfg.embed_dim,
-        cfg.num_heads,
-        cfg.num_layers,
-        dropout=0.0,
-        tie_embeddings=True,
-    )
+    shape = dataclasses.replace(cfg.model, vocab_size=vocab_size)
+    model = build_gpt(**dataclasses.asdict(shape))
     optimizer = make_optimizer(
         cfg.learning_rate,
         total_steps=total_steps,
@@ -179,7 +180,7 @@ def default_torch_python() -> str | None:
 
 
 def validation_loss(model, val_ids, cfg: Config, max_batches: int = 100) -> float:
-    ds = make_dataset(
+    ds = make_next_token_dataset(
         val_ids, cfg.context_length, 32, shuffle=False, stride=cfg.context_length
     )
     return evaluate_loss(model, ds.take(max_batches))
@@ -187,7 +188,9 @@ def validation_loss(model, val_ids, cfg: Config, max_batches: int = 100) -> floa
 
 def train_for_steps(cfg, vocab_size, train_ids, val_ids, steps):
     model = build(cfg, vocab_size, total_steps=steps)
-    ds = make_dataset(train_ids, cfg.context_length, cfg.batch_size, repeat=True)
+    ds = make_next_token_dataset(
+        train_ids, cfg.context_length, cfg.batch_size, repeat=True
+    )
     start = time.perf_counter()
     model.fit(ds, steps_per_epoch=steps, epochs=1, verbose=0)
     seconds = time.perf_counter() - start
@@ -230,7 +233,9 @@ def main() -> None:
     runs = {}
     for cfg in configs:
         model = build(cfg, vocab, total_steps=10_000)
-        ds = make_dataset(train_ids, cfg.context_length, cfg.batch_size, repeat=True)
+        ds = make_next_token_dataset(
+            train_ids, cfg.context_length, cfg.batch_size, repeat=True
+        )
         start = time.perf_counter()
         model.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)
         print(

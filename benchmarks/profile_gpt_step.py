@@ -45,7 +45,7 @@ import tensorflow as tf  # noqa: E402
 from gpt_pretrain import REFERENCE, build, flops_per_token  # noqa: E402
 from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 
-from keras_gen.text import load_corpus, make_dataset, split_corpus  # noqa: E402
+from keras_gen.text import load_corpus, make_next_token_dataset, split_corpus  # noqa: E402
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 
 CATEGORIES = (
@@ -94,13 +94,15 @@ def main() -> None:
         REFERENCE,
         name=f"reference {args.batch}x{args.context}",
         batch_size=args.batch,
-        context_length=args.context,
+        model=dataclasses.replace(REFERENCE.model, context_length=args.context),
     )
     text = load_corpus()
     tokenizer = CharTokenizer.train(text, byte_fallback=False)
     train_ids, _ = split_corpus(tokenizer.encode(text), 0.1)
     model = build(cfg, tokenizer.vocab_size, total_steps=10_000)
-    data = make_dataset(train_ids, cfg.context_length, cfg.batch_size, repeat=True)
+    data = make_next_token_dataset(
+        train_ids, cfg.context_length, cfg.batch_size, repeat=True
+    )
     model.fit(data, steps_per_epoch=5, epochs=1, verbose=0)  # compile first
 
     with tempfile.TemporaryDirectory() as logdir:

@@ -48,7 +48,7 @@ def run_demo(dataset: str, epochs: int, out: str, seed: int, batch_size: int = 1
         raise ValueError(f"Expected epochs >= 1. Received: epochs={epochs}")
     keras.utils.set_random_seed(seed)
     images, _ = data.load_images(dataset, "train")
-    dataset_batches = data.make_dataset(images, batch_size, seed=seed)
+    dataset_batches = data.make_image_dataset(images, batch_size, seed=seed)
 
     model = gan.GAN(gan.build_generator(), gan.build_discriminator(), seed=seed)
     model.compile()

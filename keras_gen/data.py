@@ -13,9 +13,11 @@ Where the files are looked for, in this order:
 4. a download through ``keras.utils.get_file`` into that cache, only when
    ``download=True`` (the default unless ``$KERAS_GEN_OFFLINE`` is set).
 
-Every file is checked against the SHA-256 of its decompressed bytes (see
-``shared/DATA_FACTS.md``) before a single byte is parsed, so a corrupt or
-truncated file raises instead of giving half a data set.
+Every file is checked against the SHA-256 of its decompressed bytes
+(``_FASHION_FILES`` below: the files Zalando Research publishes at
+https://github.com/zalandoresearch/fashion-mnist, the same bytes in Debian's
+and Keras' ``.gz`` copies; see ``data/README.md``) before a single byte is
+parsed, so a corrupt or truncated file raises instead of giving half a data set.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from keras_gen import _checks
 
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 DATA_ENV_VAR = "KERAS_GEN_DATA"
@@ -102,12 +106,7 @@ class DataSource:
     origin: str
 
 
-def _check_choice(argument: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(
-            f"Expected {argument} to be one of {list(choices)}. "
-            f"Received: {argument}={value!r}"
-        )
+_check_choice = _checks.check_choice  # used here and by keras_gen.classifier
 
 
 def _keras_cache_dir() -> Path:
@@ -119,7 +118,8 @@ def _keras_cache_dir() -> Path:
 def _downloads_allowed(download: bool | None) -> bool:
     if download is not None:
         return download
-    return os.environ.get(OFFLINE_ENV_VAR, "").strip().lower() in ("", "0", "false")
+    # KERAS_GEN_OFFLINE=1/true/yes/on: offline; 0/false/no/off or unset: online.
+    return not _checks.env_flag(OFFLINE_ENV_VAR)
 
 
 def search_locations(name: str, data_dir: str | os.PathLike | None = None) -> list:
@@ -346,7 +346,7 @@ def class_names(name: str = "fashion_mnist") -> tuple[str, ...]:
     return FASHION_MNIST_CLASSES if name == "fashion_mnist" else MNIST_CLASSES
 
 
-def make_dataset(
+def make_image_dataset(
     images: np.ndarray,
     batch_size: int = 128,
     *,
@@ -374,7 +374,7 @@ def make_dataset(
 
     Example:
         >>> import numpy as np
-        >>> ds = make_dataset(np.zeros((10, 28, 28, 1), "float32"), batch_size=4)
+        >>> ds = make_image_dataset(np.zeros((10, 28, 28, 1), "float32"), batch_size=4)
         >>> [tuple(b.shape) for b in ds]
         [(4, 28, 28, 1), (4, 28, 28, 1)]
     """

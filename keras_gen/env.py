@@ -12,6 +12,8 @@ import platform
 import sys
 import time
 
+from keras_gen._checks import env_flag
+
 FAST_ENV_VAR = "KERAS_GEN_FAST"
 
 
@@ -22,8 +24,9 @@ def fast_mode() -> bool:
     about a minute; without it a notebook runs its full budget.
 
     Returns:
-        True when the environment variable ``KERAS_GEN_FAST`` is set to a
-        non-empty value other than ``0``/``false``/``no``.
+        True when the environment variable ``KERAS_GEN_FAST`` is
+        ``1``/``true``/``yes``/``on``; False when it is unset, empty or
+        ``0``/``false``/``no``/``off``. Anything else is an error.
 
     Example:
         >>> import os
@@ -31,8 +34,7 @@ def fast_mode() -> bool:
         >>> fast_mode()
         True
     """
-    value = os.environ.get(FAST_ENV_VAR, "").strip().lower()
-    return value not in ("", "0", "false", "no")
+    return env_flag(FAST_ENV_VAR)
 
 
 def pick(full, fast):

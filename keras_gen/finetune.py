@@ -31,6 +31,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from keras_gen import _checks
+from keras_gen.generation import generate_ids
 from keras_gen.training import make_optimizer
 from keras_gen.transformer import GPT
 
@@ -136,7 +138,7 @@ def _finetune_optimizer(learning_rate: float, steps: int):
     return make_optimizer(
         learning_rate,
         total_steps=steps,
-        warmup_steps=max(1, steps // 10),
+        warmup_steps=min(max(1, steps // 10), steps - 1),  # 0 for one step
         min_learning_rate=learning_rate / 10,
     )
 
@@ -170,16 +172,25 @@ def finetune_lm(
         seed: Shuffle and initialisation seed.
         jit_compile: XLA-compile the train step.
         log_every: Record the mean loss every this many steps (one ``fit``
-            "epoch" each); default once, at the end.
+            "epoch" each); default once, at the end. Must divide ``steps``,
+            so that exactly ``steps`` steps are trained.
 
     Returns:
         The ``History`` of ``fit``: ``history["loss"]`` has one entry per
         ``log_every`` steps, the mean completion loss over those steps.
     """
+    steps = _checks.check_int("steps", steps, minimum=1)
     optimizer = _finetune_optimizer(learning_rate, steps)
-    log_every = steps if log_every is None else min(int(log_every), steps)
-    if log_every < 1:
-        raise ValueError(f"Expected log_every >= 1. Received: log_every={log_every}")
+    if log_every is None:
+        log_every = steps
+    log_every = _checks.check_int("log_every", log_every, minimum=1, maximum=steps)
+    if steps % log_every:
+        raise ValueError(
+            f"Expected log_every to divide steps={steps}, so that exactly "
+            f"{steps} steps are trained. Received: log_every={log_every}. Use "
+            "a divisor of steps, e.g. "
+            f"log_every={max(d for d in range(1, log_every + 1) if steps % d == 0)}."
+        )
     keras.utils.set_random_seed(seed)
     model.compile(
         optimizer=optimizer,
@@ -197,12 +208,12 @@ def greedy_complete(
 ):
     r"""Complete each prompt with the most likely token at every step.
 
-    Prompts of different lengths run as one batch: each row is right-padded,
-    and the next token of a row is read from the logits at *its* last real
-    position (a causal model never looks at the padding to the right).
+    Prompts of different lengths run as one batch through
+    :func:`keras_gen.generation.generate_ids`: each row is decoded from its
+    own last position, with the key/value cache.
 
     Args:
-        model: A language model mapping ids ``(batch, T)`` to logits.
+        model: A :class:`~keras_gen.transformer.GPT`.
         tokenizer: Its tokenizer.
         prompts: A list of strings.
         max_new_tokens: Longest completion, in tokens.
@@ -226,36 +237,25 @@ def greedy_complete(
             "Expected a list of prompts. Received: a single str; wrap it in a "
             "list: greedy_complete(model, tokenizer, [prompt])"
         )
+    max_new_tokens = _checks.check_int("max_new_tokens", max_new_tokens, minimum=1)
     encoded = [tokenizer.encode(p) for p in prompts]
     if not encoded or min(len(e) for e in encoded) == 0:
         raise ValueError("Expected non-empty prompts. Received an empty prompt.")
-    context = getattr(model, "context_length", None)
+    context = model.context_length
     longest = max(len(e) for e in encoded) + max_new_tokens
-    if context is not None and longest > context:
+    if longest > context:
         raise ValueError(
             f"Expected prompt + max_new_tokens <= context_length={context}. "
             f"Received: {longest} tokens. Shorten the prompt or max_new_tokens."
         )
-    batch = len(encoded)
-    ids = np.zeros((batch, longest), "int32")
-    lengths = np.array([len(e) for e in encoded])
-    for i, e in enumerate(encoded):
-        ids[i, : len(e)] = e
-    start = lengths.copy()
-    for _ in range(max_new_tokens):
-        width = int(lengths.max())
-        logits = ops.convert_to_numpy(model(ids[:, :width], training=False))
-        nxt = logits[np.arange(batch), lengths - 1].argmax(-1)  # (batch,)
-        ids[np.arange(batch), lengths] = nxt
-        lengths += 1
-        if stop is not None and all(
-            stop in tokenizer.decode(ids[i, start[i] : lengths[i]])
-            for i in range(batch)
-        ):
-            break  # every row has finished its answer
+    # One batch, each row decoded from its own length with the key/value
+    # cache, tokens picked by keras_gen.sampling.greedy.
+    rows = generate_ids(model, encoded, max_new_tokens, do_sample=False, jit=False)
+    if len({len(e) for e in encoded}) == 1:  # equal lengths: one 2-D array
+        rows = list(np.atleast_2d(rows))
     out = []
-    for i in range(batch):
-        text = tokenizer.decode(ids[i, start[i] : lengths[i]])
+    for row, prompt in zip(rows, encoded, strict=True):
+        text = tokenizer.decode(row[len(prompt) :].tolist())
         if stop is not None and stop in text:
             text = text[: text.index(stop)]
         out.append(text)
@@ -339,8 +339,8 @@ class GPTClassifier(keras.Model):
     """Text classifier: a GPT body, masked mean pooling and a Dense head.
 
     The body is the GPT without its output layer: token + position embeddings,
-    the transformer blocks and the final LayerNorm (``backbone.embedding``,
-    ``backbone.blocks``, ``backbone.final_norm``). Every real token's vector
+    the transformer blocks and the final LayerNorm
+    (:meth:`~keras_gen.transformer.GPT.hidden_states`). Every real token's vector
     is averaged (padding is masked out), and one Dense layer maps the average
     to ``num_classes`` scores. Fine-tuning trains body and head together.
 
@@ -375,15 +375,11 @@ class GPTClassifier(keras.Model):
                 f"{type(backbone).__name__}. Build one with build_gpt or load "
                 "one with load_pretrained."
             )
-        if isinstance(num_classes, bool) or int(num_classes) < 2:
-            raise ValueError(
-                f"Expected num_classes >= 2. Received: num_classes={num_classes}"
-            )
-        if not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"Expected 0 <= dropout < 1. Received: dropout={dropout}")
         self.backbone = backbone
-        self.num_classes = int(num_classes)
-        self.dropout = float(dropout)
+        self.num_classes = _checks.check_int("num_classes", num_classes, minimum=2)
+        self.dropout = _checks.check_float(
+            "dropout", dropout, 0, 1, max_inclusive=False
+        )
         self.pool_dropout = layers.Dropout(self.dropout)
         self.head = layers.Dense(self.num_classes, name="classifier_head")
         self.build()  # built at once, so it can be saved before its first call
@@ -398,13 +394,7 @@ class GPTClassifier(keras.Model):
     def features(self, inputs, training=False):
         """The pooled vector of each text, ``(batch, embed_dim)``."""
         ids, mask = inputs["token_ids"], inputs["padding_mask"]
-        body = self.backbone
-        body._check_length(ids)
-        x = body.embedding(ids)  # (batch, T, embed_dim)
-        x = body.embedding_dropout(x, training=training)
-        for block in body.blocks:
-            x = block(x, training=training)
-        x = body.final_norm(x)  # (batch, T, embed_dim)
+        x = self.backbone.hidden_states(ids, training=training)  # (b, T, embed)
         mask = ops.cast(mask, x.dtype)[..., None]  # (batch, T, 1)
         # Mean over real tokens only; max(.., 1) keeps an all-padding row finite.
         return ops.sum(x * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
@@ -448,7 +438,7 @@ def compile_classifier(
     return classifier
 
 
-def train_classifier(
+def finetune_classifier(
     classifier,
     inputs,
     labels,

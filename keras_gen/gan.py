@@ -24,19 +24,14 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from keras_gen import _checks
+
 #: The LeakyReLU slope the article uses for negative inputs.
 LEAKY_SLOPE = 0.2
 
 
 def _check_latent_dim(latent_dim) -> int:
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, (int, np.integer)):
-        raise ValueError(
-            "Expected latent_dim to be a positive int. "
-            f"Received: latent_dim={latent_dim!r}"
-        )
-    if latent_dim <= 0:
-        raise ValueError(f"Expected latent_dim > 0. Received: latent_dim={latent_dim}")
-    return int(latent_dim)
+    return _checks.check_int("latent_dim", latent_dim, minimum=1)
 
 
 def _check_image_shape(image_shape) -> tuple[int, int, int]:
@@ -245,8 +240,7 @@ def latent_vectors(n: int, latent_dim: int = 100, seed: int = 0) -> np.ndarray:
         >>> latent_vectors(2, 3, seed=0).shape
         (2, 3)
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"Expected n >= 1. Received: n={n!r}")
+    n = _checks.check_int("n", n, minimum=1)
     latent_dim = _check_latent_dim(latent_dim)
     rng = np.random.default_rng(seed)
     return rng.standard_normal((n, latent_dim)).astype("float32")
@@ -323,6 +317,16 @@ class GAN(keras.Model):
                 f"Received: latent_dim={latent_dim}"
             )
         self.image_shape = tuple(int(d) for d in generator.output_shape[1:])
+        judged = tuple(discriminator.input_shape[1:])
+        if len(judged) != len(self.image_shape) or any(
+            d is not None and int(d) != g
+            for d, g in zip(judged, self.image_shape, strict=False)
+        ):
+            raise ValueError(
+                "Expected the discriminator to take the generator's images, of "
+                f"shape {self.image_shape}. Received: a discriminator whose input "
+                f"shape is {judged}. Build both for the same image_shape."
+            )
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
@@ -505,8 +509,7 @@ class SampleGrid(keras.callbacks.Callback):
 
     def __init__(self, latents, out_dir=None, every: int = 1):
         super().__init__()
-        if every < 1:
-            raise ValueError(f"Expected every >= 1. Received: every={every}")
+        every = _checks.check_int("every", every, minimum=1)
         self.latents = np.asarray(latents, dtype="float32")
         self.out_dir = out_dir
         self.every = every

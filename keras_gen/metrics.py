@@ -251,22 +251,6 @@ def feature_frechet_distance(features_a, features_b) -> float:
     return float(max(distance, 0.0))
 
 
-def image_features(images, dataset: str = "fashion_mnist") -> np.ndarray:
-    """The quality classifier's 64 features of each image.
-
-    Args:
-        images: ``(n, 28, 28, 1)`` in [-1, 1].
-        dataset: Whose classifier: ``"fashion_mnist"`` or ``"mnist"``.
-
-    Returns:
-        float64 array ``(n, 64)``.
-    """
-    from keras_gen import classifier
-
-    images = check_images(images)
-    return classifier.features_and_predictions(images, dataset)[0]
-
-
 def frechet_distance(generated, real, dataset: str = "fashion_mnist") -> float:
     """Fréchet distance between generated and real images, in classifier features.
 

@@ -77,14 +77,16 @@ def validation_loss(
     Returns:
         The mean loss in nats per token (per character for a char tokenizer).
     """
-    from keras_gen.text import load_corpus, make_dataset, split_corpus
+    from keras_gen.text import load_corpus, make_next_token_dataset, split_corpus
     from keras_gen.training import evaluate_loss, next_token_loss
 
     _, val_ids = split_corpus(
         tokenizer.encode(load_corpus(corpus)), validation_fraction
     )
     context = model.context_length
-    windows = make_dataset(val_ids, context, 8, shuffle=False, stride=context)
+    windows = make_next_token_dataset(
+        val_ids, context, 8, shuffle=False, stride=context
+    )
     if not model.compiled:
         model.compile(loss=next_token_loss())
     return evaluate_loss(model, windows)

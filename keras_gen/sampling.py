@@ -27,33 +27,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_gen import _checks
+
 
 def check_temperature(temperature) -> float:
-    """Validate a sampling temperature.
+    """Validate a sampling temperature (a finite number ``> 0``).
 
     Example:
         >>> check_temperature(0)
         Traceback (most recent call last):
         ...
-        ValueError: Expected temperature > 0. Received: temperature=0. For \
+        ValueError: Expected temperature > 0. Received: temperature=0.0. For \
 the most likely token every time, use greedy decoding (do_sample=False).
     """
-    if isinstance(temperature, bool) or not np.isscalar(temperature):
+    try:
+        return _checks.check_float("temperature", temperature, 0, min_inclusive=False)
+    except ValueError as error:
         raise ValueError(
-            f"Expected temperature to be a number. Received: "
-            f"temperature={temperature!r}"
-        )
-    if not temperature > 0:
-        raise ValueError(
-            f"Expected temperature > 0. Received: temperature={temperature}. For "
-            "the most likely token every time, use greedy decoding "
+            f"{error}. For the most likely token every time, use greedy decoding "
             "(do_sample=False)."
-        )
-    return float(temperature)
+        ) from None
 
 
-def check_top_k(top_k) -> int:
-    """Validate ``top_k`` (a positive int).
+def check_top_k(top_k, vocab_size: int | None = None) -> int:
+    """Validate ``top_k``: an int in ``[1, vocab_size]``.
 
     Example:
         >>> check_top_k(0)
@@ -62,14 +59,13 @@ def check_top_k(top_k) -> int:
         ValueError: Expected top_k >= 1. Received: top_k=0. top_k=1 is greedy \
 decoding; leave top_k=None to keep every token.
     """
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)):
-        raise ValueError(f"Expected top_k to be an int. Received: top_k={top_k!r}")
-    if top_k < 1:
+    try:
+        return _checks.check_int("top_k", top_k, minimum=1, maximum=vocab_size)
+    except ValueError as error:
         raise ValueError(
-            f"Expected top_k >= 1. Received: top_k={top_k}. top_k=1 is greedy "
-            "decoding; leave top_k=None to keep every token."
-        )
-    return int(top_k)
+            f"{error}. top_k=1 is greedy decoding; leave top_k=None to keep every "
+            "token."
+        ) from None
 
 
 def check_top_p(top_p) -> float:
@@ -83,15 +79,78 @@ def check_top_p(top_p) -> float:
 probability mass to keep: 0.9 keeps the most likely tokens that together \
 reach 90%; 1.0 keeps all.
     """
-    if isinstance(top_p, bool) or not np.isscalar(top_p):
-        raise ValueError(f"Expected top_p to be a number. Received: top_p={top_p!r}")
-    if not 0 < top_p <= 1:
+    try:
+        return _checks.check_float("top_p", top_p, 0, 1, min_inclusive=False)
+    except ValueError:
         raise ValueError(
-            f"Expected 0 < top_p <= 1. Received: top_p={top_p}. top_p is the "
+            f"Expected 0 < top_p <= 1. Received: top_p={top_p!r}. top_p is the "
             "probability mass to keep: 0.9 keeps the most likely tokens that "
             "together reach 90%; 1.0 keeps all."
-        )
-    return float(top_p)
+        ) from None
+
+
+def check_settings(
+    do_sample, temperature=1.0, top_k=None, top_p=None, vocab_size=None
+) -> bool:
+    """Validate a whole set of decoding settings at once; return ``do_sample``.
+
+    Every generator in ``keras_gen`` (:func:`keras_gen.generation.generate_ids`,
+    ``GPT.generate``, the pipeline) calls this, so the same bad value gets the
+    same message everywhere. ``do_sample`` must be a real bool (``"no"`` is not
+    False). The sampling settings are checked even for greedy decoding, where
+    they have no effect, so that a typo is caught before the user switches.
+
+    Example:
+        >>> check_settings(False, temperature=0)
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected temperature > 0. Received: temperature=0.0. \
+Greedy decoding (do_sample=False) ignores temperature: leave it at 1.0.
+    """
+    do_sample = _checks.check_bool("do_sample", do_sample)
+    if do_sample:
+        check_temperature(temperature)
+    else:
+        try:
+            _checks.check_float("temperature", temperature, 0, min_inclusive=False)
+        except ValueError as error:
+            raise ValueError(
+                f"{error}. Greedy decoding (do_sample=False) ignores temperature: "
+                "leave it at 1.0."
+            ) from None
+    if top_k is not None:
+        check_top_k(top_k, vocab_size)
+    if top_p is not None:
+        check_top_p(top_p)
+    return do_sample
+
+
+def row_generators(seed, rows: int, first_row: int = 0) -> list:
+    """One NumPy ``Generator`` per sequence, seeded by ``(seed, row index)``.
+
+    With one generator per row, sequence ``i`` depends only on ``(seed, i)``:
+    asking for 1 or 10 sequences gives the same first sequence, and decoding
+    rows in smaller batches does not change any of them.
+
+    Args:
+        seed: An int, ``None`` (fresh entropy: not repeatable) or a NumPy
+            ``Generator`` (one number is drawn from it as the seed).
+        rows: How many generators.
+        first_row: Index of the first row (for batches after the first).
+
+    Example:
+        >>> a = row_generators(7, 3)[2].random()
+        >>> b = row_generators(7, 1, first_row=2)[0].random()
+        >>> a == b
+        True
+    """
+    if isinstance(seed, np.random.Generator):
+        seed = int(seed.integers(2**63))
+    elif seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**63)
+    else:
+        seed = _checks.check_seed("seed", seed)
+    return [np.random.default_rng([seed, first_row + i]) for i in range(rows)]
 
 
 def softmax(logits) -> np.ndarray:
@@ -212,7 +271,7 @@ def next_token_probs(
 
 def sample(
     logits,
-    rng: np.random.Generator | int | None = None,
+    rng=None,
     temperature: float = 1.0,
     top_k: int | None = None,
     top_p=None,
@@ -221,8 +280,9 @@ def sample(
 
     Args:
         logits: ``(batch, vocab_size)`` or ``(vocab_size,)``.
-        rng: A NumPy ``Generator`` or a seed; the same seed gives the same
-            tokens.
+        rng: A NumPy ``Generator``, a seed, or a list of ``batch`` generators
+            (one per row, see :func:`row_generators`); the same seed gives
+            the same tokens.
         temperature: See :func:`next_token_probs`.
         top_k: See :func:`next_token_probs`.
         top_p: See :func:`next_token_probs`.
@@ -237,12 +297,22 @@ def sample(
         >>> bool((sample(logits, 5) == sample(logits, 5)).all())  # seeded
         True
     """
-    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     probs = next_token_probs(logits, temperature, top_k, top_p)
     flat = probs.reshape(-1, probs.shape[-1])
+    if isinstance(rng, (list, tuple)):
+        if len(rng) != flat.shape[0]:
+            raise ValueError(
+                f"Expected one generator per row ({flat.shape[0]}). Received: "
+                f"{len(rng)} generators."
+            )
+        u = np.array([[g.random()] for g in rng]).reshape(-1, 1)
+    else:
+        if not isinstance(rng, np.random.Generator):
+            rng = np.random.default_rng(rng)
+        u = rng.random((flat.shape[0], 1))
     # Inverse-CDF sampling: one uniform number per row, vectorised.
     cdf = np.cumsum(flat, axis=-1)
-    u = rng.random((flat.shape[0], 1)) * cdf[:, -1:]
+    u = u * cdf[:, -1:]
     # Token i is drawn when cdf[i-1] <= u < cdf[i], so with probability
     # probs[i]; a filtered token (probability 0) can never be drawn.
     tokens = (cdf <= u).sum(axis=-1)

@@ -13,7 +13,7 @@ a learner three real corpora, all loaded by :func:`load_corpus`:
 
 :func:`split_corpus` cuts a token sequence into training and validation parts
 *by position* (the validation text is a later stretch of the corpus, never
-windows shuffled out of the training text), and :func:`make_dataset` turns a
+windows shuffled out of the training text), and :func:`make_next_token_dataset` turns a
 part into a ``tf.data`` pipeline of ``(input, next-token)`` windows.
 """
 
@@ -23,6 +23,8 @@ import os
 from collections.abc import Sequence
 
 import numpy as np
+
+from keras_gen import _checks
 
 #: Name of the corpus that ships with Python and is used when none is given.
 DEFAULT_CORPUS = "python_docs"
@@ -167,7 +169,7 @@ def split_corpus(tokens: Sequence | str, validation_fraction: float = 0.1):
     return ids[:cut], ids[cut:]
 
 
-def make_dataset(
+def make_next_token_dataset(
     token_ids,
     context_length: int,
     batch_size: int,
@@ -202,7 +204,7 @@ def make_dataset(
         ValueError: If the corpus is too short for one batch of windows.
 
     Example:
-        >>> ds = make_dataset(list(range(100)), context_length=8, batch_size=4)
+        >>> ds = make_next_token_dataset(list(range(100)), 8, batch_size=4)
         >>> x, y = next(iter(ds))
         >>> x.shape, y.shape
         (TensorShape([4, 8]), TensorShape([4, 8]))
@@ -211,17 +213,9 @@ def make_dataset(
     # on this backend; Keras has no backend-neutral equivalent.
     import tensorflow as tf
 
-    for arg, value in (
-        ("context_length", context_length),
-        ("batch_size", batch_size),
-        ("stride", stride),
-    ):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValueError(
-                f"Expected {arg} to be a positive int. Received: {arg}={value!r}"
-            )
-        if value < 1:
-            raise ValueError(f"Expected {arg} >= 1. Received: {arg}={value}")
+    context_length = _checks.check_int("context_length", context_length, minimum=1)
+    batch_size = _checks.check_int("batch_size", batch_size, minimum=1)
+    stride = _checks.check_int("stride", stride, minimum=1)
     ids = np.asarray(token_ids, dtype="int32")
     if ids.ndim != 1:
         raise ValueError(

@@ -27,6 +27,8 @@ import time
 import keras
 from keras import ops
 
+from keras_gen import _checks
+
 
 def next_token_loss():
     """Mean next-token cross-entropy in nats, from logits.
@@ -83,7 +85,9 @@ class Perplexity(keras.metrics.Metric):
 
     It averages the *loss* first and exponentiates at the end, which is the
     perplexity of the whole evaluated text (not a mean of per-batch
-    perplexities).
+    perplexities). With ``sample_weight`` (e.g. 0 on padding, 1 on the tokens
+    that count), each token's loss is weighted and the mean divides by the sum
+    of the weights, as ``reduction="mean_with_sample_weight"`` does.
 
     Args:
         name: Metric name.
@@ -95,6 +99,11 @@ class Perplexity(keras.metrics.Metric):
         >>> m.update_state(np.zeros((1, 1)), np.zeros((1, 1, 2)))
         >>> round(float(m.result()), 4)  # two equally likely tokens
         2.0
+        >>> m.reset_state()
+        >>> logits = np.log([[[0.5, 0.5], [0.25, 0.75]]])  # (1, 2, 2)
+        >>> m.update_state(np.ones((1, 2)), logits, sample_weight=[[0.0, 1.0]])
+        >>> round(float(m.result()), 4)  # only the second token: 1 / 0.75
+        1.3333
     """
 
     def __init__(self, name="perplexity", **kwargs):
@@ -107,8 +116,16 @@ class Perplexity(keras.metrics.Metric):
         nll = keras.losses.sparse_categorical_crossentropy(
             y_true, y_pred, from_logits=True
         )  # (batch, seq_len)
-        self.total.assign_add(ops.sum(ops.cast(nll, "float32")))
-        self.count.assign_add(ops.cast(ops.size(nll), "float32"))
+        nll = ops.cast(nll, "float32")
+        if sample_weight is None:
+            weight = ops.ones_like(nll)
+        else:  # broadcast (batch,) or (batch, seq_len) weights to the tokens
+            weight = ops.cast(ops.convert_to_tensor(sample_weight), "float32")
+            while len(weight.shape) < len(nll.shape):
+                weight = ops.expand_dims(weight, -1)
+            weight = ops.broadcast_to(weight, ops.shape(nll))
+        self.total.assign_add(ops.sum(nll * weight))
+        self.count.assign_add(ops.sum(weight))
 
     def result(self):  # noqa: D102
         return ops.exp(self.total / ops.maximum(self.count, 1.0))
@@ -276,8 +293,7 @@ class SampleText(keras.callbacks.Callback):
         verbose: bool = True,
     ):
         super().__init__()
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"Expected every >= 1. Received: every={every!r}")
+        every = _checks.check_int("every", every, minimum=1)
         if not prompt:
             raise ValueError(
                 "Expected a non-empty prompt to continue. Received: prompt=''"

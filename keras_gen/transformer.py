@@ -15,11 +15,14 @@ which trains stably without a learning-rate warm-up trick per layer.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import keras
 import numpy as np
 from keras import layers, ops
+
+from keras_gen import _checks
 
 # A large negative number that stays finite in float32, so that a fully masked
 # row could never produce NaN (softmax of all -inf); same idea as Keras' MHA.
@@ -27,19 +30,11 @@ _MASK_VALUE = -1e9
 
 
 def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(
-            f"Expected {name} to be a positive int. Received: {name}={value!r}"
-        )
-    if value <= 0:
-        raise ValueError(f"Expected {name} > 0. Received: {name}={value}")
-    return int(value)
+    return _checks.check_int(name, value, minimum=1)
 
 
 def _check_dropout(dropout) -> float:
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"Expected 0 <= dropout < 1. Received: dropout={dropout}")
-    return float(dropout)
+    return _checks.check_float("dropout", dropout, 0, 1, max_inclusive=False)
 
 
 def causal_mask(seq_len: int):
@@ -121,15 +116,17 @@ class TokenAndPositionEmbedding(layers.Layer):
 
         Args:
             token_ids: int ``(batch, seq_len)``.
-            start: Position of the first token (int or scalar int tensor).
+            start: Position of the first token: an int or scalar int tensor
+                (every row), or an int tensor ``(batch,)`` (one per row).
 
         Returns:
             ``(batch, seq_len, embed_dim)``.
         """
         seq_len = ops.shape(token_ids)[-1]
-        positions = start + ops.arange(seq_len)  # (seq_len,)
+        # (seq_len,) for a scalar start, (batch, seq_len) for one per row.
+        positions = ops.expand_dims(start, -1) + ops.arange(seq_len)
         tokens = self.token_embedding(token_ids)  # (batch, seq_len, embed_dim)
-        return tokens + self.position_embedding(positions)[None]
+        return tokens + self.position_embedding(positions)  # broadcasts
 
     def compute_output_shape(self, input_shape):
         """Shape of the output for inputs of ``input_shape``."""
@@ -265,7 +262,10 @@ class CausalSelfAttention(layers.Layer):
             x: ``(batch, new_len, embed_dim)``, the new positions.
             key_cache: ``(batch, num_heads, context_length, head_dim)``.
             value_cache: Same shape as ``key_cache``.
-            start: Position of the first new token (int or scalar tensor);
+            start: Position of the first new token: an int or scalar tensor
+                (every row), or an int tensor ``(batch,)`` of per-row
+                positions (then ``new_len`` must be 1: rows whose prompts
+                have different lengths, decoded together);
                 ``start + new_len`` must not exceed ``context_length``.
 
         Returns:
@@ -273,11 +273,19 @@ class CausalSelfAttention(layers.Layer):
             embed_dim)`` and both caches with the new positions written.
         """
         q, k, v = self._heads(x)  # each (batch, heads, new_len, head_dim)
-        key_cache = ops.slice_update(key_cache, (0, 0, start, 0), k)
-        value_cache = ops.slice_update(value_cache, (0, 0, start, 0), v)
-        rows = start + ops.arange(ops.shape(x)[1])[:, None]  # query positions
-        cols = ops.arange(ops.shape(key_cache)[2])[None, :]  # every slot
-        mask = ops.greater_equal(rows, cols)[None, None]  # (1, 1, new, slots)
+        slots = ops.arange(ops.shape(key_cache)[2])  # (context_length,)
+        if len(getattr(start, "shape", ())) == 0:  # one start for every row
+            key_cache = ops.slice_update(key_cache, (0, 0, start, 0), k)
+            value_cache = ops.slice_update(value_cache, (0, 0, start, 0), v)
+            rows = start + ops.arange(ops.shape(x)[1])[:, None]  # query positions
+            mask = ops.greater_equal(rows, slots[None, :])[None, None]  # (1,1,new,C)
+        else:  # one position per row, one new token each
+            write = ops.equal(slots[None, :], start[:, None])  # (batch, C)
+            write = write[:, None, :, None]  # (batch, 1, C, 1)
+            key_cache = ops.where(write, k, key_cache)  # k: (batch, heads, 1, hd)
+            value_cache = ops.where(write, v, value_cache)
+            seen = ops.greater_equal(start[:, None], slots[None, :])  # (batch, C)
+            mask = seen[:, None, None, :]  # (batch, 1, 1, C)
         context, _ = self._attend(q, key_cache, value_cache, mask)
         return self.out(context), key_cache, value_cache
 
@@ -459,23 +467,51 @@ class GPT(keras.Model):
                 "only the last context_length tokens."
             )
 
-    def _logits(self, x):
-        x = self.final_norm(x)  # (batch, seq_len, embed_dim)
+    def _logits(self, hidden):
+        """Next-token scores from :meth:`hidden_states` (the LM head)."""
         if self.head is None:
             # Tied weights (Press & Wolf, 2017): the output layer reuses the
             # token embedding matrix, scoring each token by a dot product.
             table = self.embedding.token_embedding.embeddings  # (vocab, embed)
-            return ops.matmul(x, ops.transpose(table))  # (batch, T, vocab)
-        return self.head(x)
+            return ops.matmul(hidden, ops.transpose(table))  # (batch, T, vocab)
+        return self.head(hidden)
 
-    def call(self, token_ids, training=False):
-        """Run the layer; see the class docstring for shapes."""
+    def hidden_states(self, token_ids, training=False, return_attention_scores=False):
+        """The GPT body: embeddings, every block and the final LayerNorm.
+
+        This is the one forward pass of the model: the language-model head
+        (:meth:`call`), :meth:`attention_weights` and
+        :class:`keras_gen.finetune.GPTClassifier` all read its output.
+
+        Args:
+            token_ids: int ``(batch, seq_len)``, ``seq_len <= context_length``.
+            training: Apply dropout.
+            return_attention_scores: Also return every block's attention
+                weights.
+
+        Returns:
+            ``(batch, seq_len, embed_dim)`` vectors after the final LayerNorm;
+            with ``return_attention_scores=True`` also a list of ``num_layers``
+            tensors ``(batch, num_heads, seq_len, seq_len)``.
+
+        Example:
+            >>> model = build_gpt(10, 8, 16, num_heads=2, num_layers=1)
+            >>> model.hidden_states(np.zeros((2, 5), "int32")).shape
+            TensorShape([2, 5, 16])
+        """
         self._check_length(token_ids)
         x = self.embedding(token_ids)  # (batch, seq_len, embed_dim)
         x = self.embedding_dropout(x, training=training)
+        maps = []
         for block in self.blocks:
-            x = block(x, training=training)
-        return self._logits(x)
+            x, weights = block(x, training=training, return_attention_scores=True)
+            maps.append(weights)  # (batch, num_heads, seq_len, seq_len)
+        x = self.final_norm(x)  # (batch, seq_len, embed_dim)
+        return (x, maps) if return_attention_scores else x
+
+    def call(self, token_ids, training=False):
+        """Next-token logits ``(batch, seq_len, vocab_size)``."""
+        return self._logits(self.hidden_states(token_ids, training=training))
 
     def init_cache(self, batch_size):
         """Empty key/value buffers for :meth:`call_with_cache`.
@@ -538,7 +574,7 @@ class GPT(keras.Model):
                 x, key_cache, value_cache, start
             )
             new_cache.append((key_cache, value_cache))
-        return self._logits(x), new_cache
+        return self._logits(self.final_norm(x)), new_cache
 
     def attention_weights(self, token_ids):
         """Run the model and return every layer's attention weights, for plots.
@@ -552,47 +588,70 @@ class GPT(keras.Model):
             attends to position ``j`` in head ``h`` of layer ``l``.
         """
         token_ids = ops.convert_to_tensor(np.asarray(token_ids, "int32"))
-        self._check_length(token_ids)
-        x = self.embedding(token_ids)
-        maps = []
-        for block in self.blocks:
-            x, weights = block(x, return_attention_scores=True)
-            maps.append(ops.convert_to_numpy(weights))
-        return np.stack(maps)
+        _, maps = self.hidden_states(token_ids, return_attention_scores=True)
+        return np.stack([ops.convert_to_numpy(m) for m in maps])
 
-    def generate(self, token_ids, max_new_tokens, temperature=1.0, top_k=None, seed=0):
-        """Extend sequences one sampled token at a time (no KV cache).
+    def generate(
+        self,
+        token_ids,
+        max_new_tokens,
+        do_sample=True,
+        temperature=1.0,
+        top_k=None,
+        top_p=None,
+        seed=0,
+        use_cache=True,
+        jit=False,
+        batch_size=64,
+        verbose=None,
+    ):
+        """Extend token ids: :func:`keras_gen.generation.generate_ids` on this model.
+
+        The same decoding path as the pipeline (tokens picked by
+        :mod:`keras_gen.sampling`, the key/value cache), so the same seed and
+        settings give the same tokens. The one difference is the default:
+        ``do_sample=True`` here, greedy in ``generate_ids``.
 
         Args:
             token_ids: int ``(batch, seq_len)`` prompt(s), or a 1-D list.
-            max_new_tokens: How many tokens to append.
-            temperature: Softmax temperature; ``0`` picks the most likely token.
+            max_new_tokens: How many tokens to append (``>= 0``).
+            do_sample: ``True``: sample; ``False``: the most likely token.
+            temperature: Softmax temperature (``> 0``) when sampling.
             top_k: If set, sample only among the ``top_k`` most likely tokens.
-            seed: NumPy seed for the sampling, so samples repeat.
+            top_p: If set, sample from the smallest set of tokens whose
+                probability reaches ``top_p``.
+            seed: Seed for the sampling; sequence ``i`` depends only on
+                ``(seed, i)``.
+            use_cache: Decode with the key/value cache.
+            jit: XLA-compile the cached steps (pays off for long outputs).
+            batch_size: Rows decoded together; more run batch after batch.
+            verbose: Show a progress bar; ``None``: only for long requests.
 
         Returns:
-            int NumPy array ``(batch, seq_len + max_new_tokens)``.
+            int32 NumPy array ``(batch, seq_len + max_new_tokens)`` (1-D for a
+            1-D prompt).
+
+        Example:
+            >>> model = build_gpt(10, 8, 16, num_heads=2, num_layers=1)
+            >>> model.generate([1, 2], 3, top_k=2, seed=0).shape
+            (5,)
         """
-        ids = np.asarray(token_ids, dtype="int32")
-        squeeze = ids.ndim == 1
-        ids = np.atleast_2d(ids)
-        rng = np.random.default_rng(seed)
-        for _ in range(max_new_tokens):
-            window = ids[:, -self.context_length :]
-            logits = ops.convert_to_numpy(self(window, training=False))[:, -1]
-            logits = logits.astype("float64")
-            if temperature == 0:
-                nxt = logits.argmax(-1)
-            else:
-                logits = logits / temperature
-                if top_k is not None:
-                    kth = np.sort(logits, axis=-1)[:, -top_k][:, None]
-                    logits = np.where(logits < kth, -np.inf, logits)
-                probs = np.exp(logits - logits.max(-1, keepdims=True))
-                probs /= probs.sum(-1, keepdims=True)
-                nxt = np.array([rng.choice(len(p), p=p) for p in probs])
-            ids = np.concatenate([ids, nxt[:, None].astype("int32")], axis=1)
-        return ids[0] if squeeze else ids
+        from keras_gen.generation import generate_ids  # generation imports us
+
+        return generate_ids(
+            self,
+            token_ids,
+            max_new_tokens,
+            do_sample=do_sample,
+            temperature=temperature,
+            top_k=top_k,
+            top_p=top_p,
+            seed=seed,
+            use_cache=use_cache,
+            jit=jit,
+            batch_size=batch_size,
+            verbose=verbose,
+        )
 
     def get_config(self):
         """Constructor arguments, for saving and ``from_config``."""
@@ -680,3 +739,83 @@ def build_gpt(
     )
     model.build((None, context_length))
     return model
+
+
+@dataclasses.dataclass(frozen=True)
+class GPTConfig:
+    """The shape of a GPT: everything :func:`build_gpt` needs, in one value.
+
+    ``build_gpt(**dataclasses.asdict(config))`` builds it. Named presets
+    (:meth:`preset`) keep the project's models in one place, so notebook 05,
+    the benchmarks and ``tools/train_pretrained.py`` cannot drift apart:
+
+    * ``"baby"``: the well-known CPU "baby GPT" (nanoGPT's shakespeare_char
+      shrunk for a laptop): 4 blocks, 4 heads, 128 wide, 64 tokens of context,
+      about 0.8 M parameters with a 65-character vocabulary;
+    * ``"pydoc-char"``: the GPT that ships in ``data/pretrained/pydoc-char-gpt``:
+      4 blocks, 6 heads, 192 wide, 256 characters of context, 1.9 M
+      parameters with its 359-token vocabulary.
+
+    Example:
+        >>> config = GPTConfig.preset("baby")
+        >>> config.embed_dim, config.num_layers, config.param_count()
+        (128, 4, 809856)
+        >>> GPTConfig.preset("baby", vocab_size=100).vocab_size
+        100
+    """
+
+    vocab_size: int
+    context_length: int
+    embed_dim: int
+    num_heads: int
+    num_layers: int
+    dropout: float = 0.0
+    tie_embeddings: bool = True
+
+    def __post_init__(self):
+        for name in ("vocab_size", "context_length", "embed_dim", "num_heads"):
+            _check_positive_int(name, getattr(self, name))
+        _check_positive_int("num_layers", self.num_layers)
+        _check_dropout(self.dropout)
+        _checks.check_bool("tie_embeddings", self.tie_embeddings)
+        if self.embed_dim % self.num_heads:
+            raise ValueError(
+                f"Expected embed_dim divisible by num_heads. Received: "
+                f"embed_dim={self.embed_dim}, num_heads={self.num_heads}."
+            )
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> GPTConfig:
+        """A named configuration, with any field replaced by ``overrides``.
+
+        Args:
+            name: ``"baby"`` or ``"pydoc-char"`` (see the class docstring).
+            **overrides: Fields to change, e.g. ``vocab_size=`` for your
+                tokenizer.
+
+        Returns:
+            A new :class:`GPTConfig`.
+        """
+        _checks.check_choice("name", name, tuple(GPT_PRESETS))
+        return dataclasses.replace(GPT_PRESETS[name], **overrides)
+
+    def param_count(self) -> int:
+        """Parameters of the built model (:func:`gpt_param_count`)."""
+        return gpt_param_count(
+            self.vocab_size,
+            self.context_length,
+            self.embed_dim,
+            self.num_layers,
+            self.tie_embeddings,
+        )
+
+
+#: The project's named GPT shapes; see :class:`GPTConfig`.
+GPT_PRESETS = {
+    "baby": GPTConfig(
+        vocab_size=65, context_length=64, embed_dim=128, num_heads=4, num_layers=4
+    ),
+    "pydoc-char": GPTConfig(
+        vocab_size=359, context_length=256, embed_dim=192, num_heads=6, num_layers=4
+    ),
+}

@@ -35,7 +35,7 @@ def train_gan(images, epochs: int, latent_dim: int = 100, d_learning_rate=2e-4):
         gan.build_generator(latent_dim=latent_dim), gan.build_discriminator(), seed=0
     )
     model.compile(d_optimizer=keras.optimizers.Adam(d_learning_rate, beta_1=0.5))
-    history = model.fit(data.make_dataset(images), epochs=epochs, verbose=0)
+    history = model.fit(data.make_image_dataset(images), epochs=epochs, verbose=0)
     diversity = metrics.diversity_ratio(model.generate(200, seed=1), images[:200])
     return model, history.history, diversity
 

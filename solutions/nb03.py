@@ -53,7 +53,7 @@ def compare_latent_sizes(
     """
     train, _ = data.load_images("fashion_mnist", "train")
     test, _ = data.load_images("fashion_mnist", "test")
-    dataset = data.make_dataset(train, subset=subset, seed=0).repeat()
+    dataset = data.make_image_dataset(train, subset=subset, seed=0).repeat()
     results = {}
     for latent_dim in sizes:
         keras.utils.set_random_seed(0)

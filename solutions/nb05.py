@@ -34,9 +34,9 @@ def pretrain_on(
     config = {"embed_dim": 64, "num_heads": 4, "num_layers": 2, **model_kwargs}
     model = build_gpt(tokenizer.vocab_size, context_length, **config)
     compile_for_pretraining(model, make_optimizer(total_steps=steps, warmup_steps=10))
-    train = text.make_dataset(train_ids, context_length, 12, repeat=True)
+    train = text.make_next_token_dataset(train_ids, context_length, 12, repeat=True)
     model.fit(train, steps_per_epoch=steps, epochs=1, verbose=0)
-    val = text.make_dataset(
+    val = text.make_next_token_dataset(
         val_ids, context_length, 12, shuffle=False, stride=context_length
     )
     return model, tokenizer, evaluate_loss(model, val)

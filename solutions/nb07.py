@@ -62,7 +62,7 @@ def linear_probe(
     num_classes = int(max(np.max(train_y), np.max(test_y)) + 1)
     classifier = ft.GPTClassifier(ft.copy_backbone(model), num_classes)
     classifier.backbone.trainable = False  # only the head's weights change
-    ft.train_classifier(
+    ft.finetune_classifier(
         classifier,
         train_x,
         train_y,

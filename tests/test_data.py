@@ -70,6 +70,23 @@ def test_offline_env_var_disables_download(monkeypatch, tmp_path):
         data.load_images("mnist")
 
 
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [("", True), ("0", True), ("no", True), ("off", True), ("1", False),
+     ("yes", False), ("TRUE", False)],
+)  # fmt: skip
+def test_offline_flag_is_read_as_true_or_false(monkeypatch, value, allowed):
+    monkeypatch.setenv("KERAS_GEN_OFFLINE", value)
+    assert data._downloads_allowed(None) is allowed
+    assert data._downloads_allowed(True) is True  # an explicit argument wins
+
+
+def test_an_unclear_offline_flag_is_an_error(monkeypatch):
+    monkeypatch.setenv("KERAS_GEN_OFFLINE", "nope")
+    with pytest.raises(ValueError, match="Received: KERAS_GEN_OFFLINE='nope'"):
+        data._downloads_allowed(None)
+
+
 def _copy_of_real_data(tmp_path) -> Path:
     source = data.find_data("fashion_mnist", download=False).location
     target = tmp_path / "copy"
@@ -138,14 +155,14 @@ def test_class_names():
 
 def test_make_dataset_batches_subset_and_errors():
     images = np.zeros((50, 28, 28, 1), "float32")
-    batches = list(data.make_dataset(images, batch_size=8, subset=20))
+    batches = list(data.make_image_dataset(images, batch_size=8, subset=20))
     assert [tuple(b.shape) for b in batches] == [(8, 28, 28, 1)] * 2
     with pytest.raises(ValueError, match="Received: batch_size=0"):
-        data.make_dataset(images, batch_size=0)
+        data.make_image_dataset(images, batch_size=0)
     with pytest.raises(ValueError, match="Received: subset=0"):
-        data.make_dataset(images, subset=0)
+        data.make_image_dataset(images, subset=0)
     with pytest.raises(ValueError, match="at least batch_size=64"):
-        data.make_dataset(images, batch_size=64)
+        data.make_image_dataset(images, batch_size=64)
 
 
 def test_make_dataset_shuffle_is_seeded():
@@ -155,7 +172,7 @@ def test_make_dataset_shuffle_is_seeded():
         return np.concatenate(
             [
                 b.numpy().ravel()
-                for b in data.make_dataset(images, batch_size=8, seed=seed)
+                for b in data.make_image_dataset(images, batch_size=8, seed=seed)
             ]
         )
 

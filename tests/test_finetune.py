@@ -112,10 +112,36 @@ def test_greedy_complete_batches_prompts_of_different_lengths(tok):
     batched = ft.greedy_complete(model, tok, prompts, 6, stop=None)
     one_by_one = [ft.greedy_complete(model, tok, [p], 6, stop=None)[0] for p in prompts]
     assert batched == one_by_one
-    # Same tokens as the model's own (uncached) greedy generate.
-    ids = model.generate(tok.encode("hg f"), 6, temperature=0)
+    # Same tokens as recomputing the whole prefix for every token (no cache).
+    ids = model.generate(tok.encode("hg f"), 6, do_sample=False, use_cache=False)
     assert tok.decode(ids[len("hg f") :]) == batched[2]
     assert all(len(text) == 6 for text in batched)
+
+
+@pytest.mark.parametrize(
+    ("steps", "log_every", "fragment"),
+    [
+        (10, 3, "Expected log_every to divide steps=10"),
+        (10, 0, "Expected log_every >= 1"),
+        (10, 11, "Expected log_every <= 10"),
+        (0, None, "Expected steps >= 1"),
+    ],
+)
+def test_finetune_lm_trains_exactly_the_steps_asked(tok, steps, log_every, fragment):
+    model = tiny_gpt(tok.vocab_size)
+    x, y, w = ft.prompt_completion_arrays(tok, [("#a=", "b\n")], 8)
+    with pytest.raises(ValueError, match=fragment):
+        ft.finetune_lm(model, x, y, w, steps=steps, log_every=log_every)
+
+
+def test_finetune_lm_logs_every_log_every_steps(tok):
+    model = tiny_gpt(tok.vocab_size)
+    x, y, w = ft.prompt_completion_arrays(tok, [("#a=", "b\n")], 8)
+    history = ft.finetune_lm(
+        model, x, y, w, steps=6, log_every=2, batch_size=1, jit_compile=False
+    )
+    assert len(history.history["loss"]) == 3
+    assert int(model.optimizer.iterations) == 6
 
 
 def test_greedy_complete_errors(tok):
@@ -248,7 +274,7 @@ def test_train_classifier_and_few_shot_curve(tok):
     backbone = tiny_gpt(tok.vocab_size)
     before = [w.copy() for w in backbone.get_weights()]
     clf = ft.GPTClassifier(ft.copy_backbone(backbone), 2)
-    history = ft.train_classifier(
+    history = ft.finetune_classifier(
         clf, inputs, labels, steps=30, learning_rate=3e-3, jit_compile=False
     )
     assert history.history["accuracy"][-1] > 0.9

@@ -147,7 +147,7 @@ def test_seeded_sampling_is_reproducible():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"temperature": 0}, "Expected temperature > 0. Received: temperature=0"),
+        ({"temperature": 0}, "Expected temperature > 0. Received: temperature=0.0"),
         ({"temperature": -1.0}, "Received: temperature=-1.0"),
         ({"top_k": 0}, "Expected top_k >= 1. Received: top_k=0"),
         ({"top_p": 0.0}, "Expected 0 < top_p <= 1. Received: top_p=0.0"),
@@ -179,7 +179,7 @@ def test_greedy_with_cache_equals_recomputation(model, jit):
     prompt = [1, 5, 2, 7]
     cached = generate_ids(model, prompt, 10, jit=jit)
     recomputed = generate_ids(model, prompt, 10, use_cache=False)
-    reference = model.generate(prompt, 10, temperature=0)  # the eager loop
+    reference = model.generate(prompt, 10, do_sample=False)  # the eager loop
     np.testing.assert_array_equal(cached, recomputed)
     np.testing.assert_array_equal(cached, reference)
     assert len(set(cached[4:].tolist())) > 1, "a constant output tests little"
@@ -203,7 +203,7 @@ def test_cache_equivalence_across_the_full_context_window(model):
     np.testing.assert_array_equal(
         cached, generate_ids(model, prompt, 30, use_cache=False)
     )
-    np.testing.assert_array_equal(cached, model.generate(prompt, 30, temperature=0))
+    np.testing.assert_array_equal(cached, model.generate(prompt, 30, do_sample=False))
 
 
 def test_prompt_longer_than_the_window_keeps_its_last_tokens(model):
@@ -385,3 +385,145 @@ def test_default_model_continues_the_article_prompt():
     out = generator("The future of AI in healthcare is", max_length=50)
     assert len(out) == 1 and len(out[0]["generated_text"]) == 50
     assert out[0]["generated_text"].startswith("The future of AI in healthcare is")
+
+
+@pytest.mark.skipif(
+    not os.path.isdir(DEFAULT_MODEL_DIR), reason="the shipped model is not built"
+)
+def test_shipped_model_greedy_continuation_is_pinned():
+    # Golden value: the README's example. A change to the decoding path, the
+    # model body or the shipped weights that alters it fails here.
+    generator = pipeline("text-generation", jit=False)
+    out = generator("The future of AI in healthcare is", max_length=50)
+    golden = "The future of AI in healthcare is not instance of "
+    assert out == [{"generated_text": golden}]
+
+
+# --- one decoding path: GPT.generate is generate_ids ------------------------
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"do_sample": False},
+        {"do_sample": True, "temperature": 0.7, "seed": 3},
+        {"do_sample": True, "top_k": 3, "seed": 4},
+        {"do_sample": True, "top_p": 0.8, "temperature": 1.3, "seed": 5},
+    ],
+)
+def test_gpt_generate_and_generate_ids_agree_token_for_token(model, settings):
+    prompts = np.array([[1, 2, 3], [4, 5, 6]])
+    np.testing.assert_array_equal(
+        model.generate(prompts, 25, **settings),  # runs past the window (16)
+        generate_ids(model, prompts, 25, jit=False, **settings),
+    )
+    np.testing.assert_array_equal(
+        model.generate(prompts, 25, use_cache=False, **settings),
+        generate_ids(model, prompts, 25, use_cache=False, **settings),
+    )
+
+
+def test_gpt_generate_top_k_keeps_only_the_k_most_likely_tokens(model):
+    prompt = np.array([[1, 2, 3]])
+    out = model.generate(prompt, 10, top_k=2, temperature=5.0, seed=0)
+    for t in range(3, 13):  # every new token is among the 2 most likely
+        logits = keras.ops.convert_to_numpy(model(out[:, :t]))[0, -1]
+        assert out[0, t] in np.argsort(-logits, kind="stable")[:2]
+    # top_k=1 leaves one token: greedy decoding, at any temperature.
+    np.testing.assert_array_equal(
+        model.generate(prompt, 10, top_k=1, temperature=5.0, seed=1),
+        model.generate(prompt, 10, do_sample=False),
+    )
+    # A flat distribution (temperature 5) with top_k=2 uses both tokens.
+    many = model.generate(np.tile(prompt, (20, 1)), 1, top_k=2, temperature=5.0)
+    assert len(set(many[:, 3].tolist())) == 2
+
+
+def test_sequence_i_depends_only_on_seed_and_i(model, generator):
+    prompt = [1, 2, 3]
+    one = generate_ids(model, [prompt], 12, do_sample=True, seed=9, jit=False)
+    three = generate_ids(model, [prompt] * 3, 12, do_sample=True, seed=9, jit=False)
+    np.testing.assert_array_equal(one[0], three[0])
+    assert (three[1] != three[2]).any()  # the rows differ from each other
+    in_batches_of_two = generate_ids(
+        model, [prompt] * 3, 12, do_sample=True, seed=9, jit=False, batch_size=2
+    )
+    np.testing.assert_array_equal(three, in_batches_of_two)
+    first = generator("abc", max_new_tokens=8, do_sample=True, seed=4)
+    several = generator(
+        "abc", max_new_tokens=8, do_sample=True, seed=4, num_return_sequences=3
+    )
+    assert several[0] == first[0]
+
+
+def test_prompts_of_different_lengths_decode_together_as_one_by_one(model):
+    prompts = [[1], [2, 3, 4, 5], [6, 7]]
+    together = generate_ids(model, prompts, 6, jit=False)
+    for row, prompt in zip(together, prompts, strict=True):
+        np.testing.assert_array_equal(row, generate_ids(model, prompt, 6, jit=False))
+    np.testing.assert_array_equal(
+        np.concatenate(together),
+        np.concatenate(generate_ids(model, prompts, 6, use_cache=False)),
+    )
+    with pytest.raises(ValueError, match="fit the context window"):
+        generate_ids(model, prompts, CONTEXT)
+
+
+def test_long_requests_show_progress(model, capsys):
+    generate_ids(model, [1, 2], 3, jit=False, verbose=True)
+    assert "3/3" in capsys.readouterr().out
+    generate_ids(model, [1, 2], 3, jit=False)  # short: quiet by default
+    assert capsys.readouterr().out == ""
+
+
+def test_non_finite_logits_are_a_clear_error(tokenizer):
+    gpt = build_gpt(tokenizer.vocab_size, CONTEXT, 16, num_heads=2, num_layers=1)
+    weights = gpt.get_weights()
+    weights[0][0, 0] = np.nan  # one damaged number in the token embedding
+    gpt.set_weights(weights)
+    for use_cache in (True, False):
+        with pytest.raises(FloatingPointError, match="NaN or infinite logits"):
+            generate_ids(gpt, [0, 1], 3, use_cache=use_cache, jit=False)
+
+
+VOCAB = len(TEXT)  # the tiny model's vocabulary
+
+
+@pytest.mark.parametrize(
+    ("prompt", "kwargs", "error", "fragment"),
+    [
+        ([1, 2], {"max_new_tokens": -1}, ValueError, "Expected max_new_tokens >= 0"),
+        ([1, 2], {"max_new_tokens": 10_001}, ValueError, "max_new_tokens <= 10000"),
+        ([1, 2], {"max_new_tokens": 2.0}, ValueError, "max_new_tokens to be an int"),
+        ([1, 2], {"temperature": -1.0}, ValueError, "Expected temperature > 0"),
+        ([1, 2], {"temperature": float("nan")}, ValueError, "finite number"),
+        ([1, 2], {"top_k": 0}, ValueError, "Expected top_k >= 1"),
+        ([1, 2], {"top_k": VOCAB + 1}, ValueError, f"top_k <= {VOCAB}"),
+        ([1, 2], {"top_p": 0}, ValueError, "Expected 0 < top_p <= 1"),
+        ([1, 2], {"do_sample": "no"}, ValueError, "do_sample to be True or False"),
+        ([1, 2], {"seed": -1}, ValueError, "Expected seed >= 0"),
+        ([1, 2], {"batch_size": 0}, ValueError, "Expected batch_size >= 1"),
+        ([1, 2], {"use_cache": "yes"}, ValueError, "use_cache to be True or False"),
+        ([1, VOCAB], {}, ValueError, f"token ids in \\[0, vocab_size={VOCAB}\\)"),
+        ([-1, 2], {}, ValueError, "Received: ids from -1 to 2"),
+        ([1.5, 2.0], {}, ValueError, "Expected integer token ids"),
+        ([], {}, ValueError, "Expected non-empty 1-D prompts"),
+    ],
+)
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_bad_decoding_inputs(model, prompt, kwargs, error, fragment, use_cache):
+    kwargs = {"max_new_tokens": 3, "do_sample": True, "seed": 0, **kwargs}
+    if "use_cache" not in kwargs:
+        kwargs["use_cache"] = use_cache
+    with pytest.raises(error, match=fragment):
+        generate_ids(model, prompt, jit=False, **kwargs)
+    with pytest.raises(error, match=fragment):
+        model.generate(prompt, **kwargs)
+
+
+def test_greedy_with_temperature_zero_says_what_to_do(generator):
+    with pytest.raises(ValueError, match="ignores temperature: leave it") as info:
+        generator("abc", max_new_tokens=2, do_sample=False, temperature=0)
+    assert "use greedy decoding" not in str(info.value)  # the user already is
+    with pytest.raises(ValueError, match="do_sample to be True or False"):
+        generator("abc", max_new_tokens=2, do_sample="no")

@@ -174,3 +174,27 @@ def test_other_bad_arguments():
         metrics.real_data_floor(50)
     with pytest.raises(ValueError, match="at least 10 images"):
         metrics.class_coverage(np.zeros((5, 28, 28, 1)) - 1)
+
+
+def test_retrain_replaces_the_model_the_metrics_use(monkeypatch, tmp_path):
+    from keras_gen import classifier
+
+    monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
+    monkeypatch.setattr(classifier, "_LOADED", {})
+    seeds = iter(range(10))
+
+    def fake_training(dataset):  # a fresh, untrained model: no data needed
+        keras.utils.set_random_seed(next(seeds))
+        return classifier.build_classifier(), 0.99
+
+    monkeypatch.setattr(classifier, "train_quality_classifier", fake_training)
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 1))
+    first = classifier.load_classifier(retrain=True)
+    old_features, _ = classifier.features_and_predictions(images)
+    second = classifier.load_classifier(retrain=True)
+    assert second is not first and classifier.load_classifier() is second
+    features, _ = classifier.features_and_predictions(images)
+    features_model = keras.Model(second.inputs, second.get_layer("features").output)
+    expected = features_model.predict(images.astype("float32"), verbose=0)
+    np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(features, old_features)

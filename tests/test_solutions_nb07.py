@@ -23,10 +23,19 @@ def test_code_task_accuracy_from_pretrained_and_scratch():
     )
     accuracy = nb07.code_task_accuracy(model, tok, pairs, pairs, length=6, **kwargs)
     assert accuracy == 1.0  # the mapping is learned on the training pairs
+    before = [w.copy() for w in model.get_weights()]
     scratch = nb07.code_task_accuracy(
         model, tok, pairs, pairs, pretrained=False, length=6, **kwargs
     )
-    assert 0.0 <= scratch <= 1.0
+    assert scratch == 1.0  # four pairs are learned from random weights too
+    # Both runs trained a copy: the model passed in is unchanged.
+    assert all(
+        np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True)
+    )
+    untrained = nb07.code_task_accuracy(
+        model, tok, pairs, pairs, pretrained=False, length=6, **{**kwargs, "steps": 1}
+    )
+    assert untrained < 1.0  # one step is not enough: the number can fail
 
 
 def test_linear_probe_trains_only_the_head_and_classify():
@@ -45,7 +54,7 @@ def test_linear_probe_trains_only_the_head_and_classify():
     )
 
     classifier = ft.GPTClassifier(_tiny(tok), 2)
-    ft.train_classifier(
+    ft.finetune_classifier(
         classifier, x, labels, steps=30, learning_rate=3e-3, jit_compile=False
     )
     result = nb07.classify(classifier, tok, ["abcab", "hgfeh"], ["ad", "eh"], 8)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from keras_gen import text
-from keras_gen.text import load_corpus, make_dataset, split_corpus
+from keras_gen.text import load_corpus, make_next_token_dataset, split_corpus
 
 
 def test_default_corpus_is_real_prose_and_stable():
@@ -49,12 +49,6 @@ def test_tiny_shakespeare_rejects_a_wrong_checksum(tmp_path, monkeypatch):
         load_corpus("tiny_shakespeare", cache_dir=str(tmp_path / "cache"))
 
 
-def test_pinned_checksum_matches_data_facts():
-    assert text.TINY_SHAKESPEARE_SHA256 == (
-        "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
-    )
-
-
 def test_bad_corpora(tmp_path):
     with pytest.raises(ValueError, match="Expected one of the corpus names"):
         load_corpus("no_such_corpus")
@@ -87,7 +81,9 @@ def test_split_errors():
 
 def test_windows_are_next_token_pairs():
     ids = np.arange(50)
-    ds = make_dataset(ids, context_length=8, batch_size=4, shuffle=True, seed=1)
+    ds = make_next_token_dataset(
+        ids, context_length=8, batch_size=4, shuffle=True, seed=1
+    )
     seen = set()
     for x, y in ds:
         x, y = x.numpy(), y.numpy()
@@ -102,7 +98,7 @@ def test_windows_are_reproducible_and_reshuffled():
     ids = np.arange(200)
 
     def first_starts(seed, n=3):
-        ds = make_dataset(ids, 8, 4, seed=seed, repeat=True).take(n * 48)
+        ds = make_next_token_dataset(ids, 8, 4, seed=seed, repeat=True).take(n * 48)
         return [int(x[0, 0]) for x, _ in ds]
 
     a, b = first_starts(0), first_starts(0)
@@ -113,17 +109,17 @@ def test_windows_are_reproducible_and_reshuffled():
 
 
 def test_validation_windows_do_not_overlap():
-    ds = make_dataset(np.arange(100), 10, 3, shuffle=False, stride=10)
+    ds = make_next_token_dataset(np.arange(100), 10, 3, shuffle=False, stride=10)
     starts = [int(s) for x, _ in ds for s in x[:, 0]]
     assert starts == [0, 10, 20, 30, 40, 50, 60, 70, 80]
 
 
 def test_too_short_and_bad_arguments():
     with pytest.raises(ValueError, match="Expected at least 12 tokens.*Received: 5"):
-        make_dataset(np.arange(5), context_length=8, batch_size=4)
+        make_next_token_dataset(np.arange(5), context_length=8, batch_size=4)
     with pytest.raises(ValueError, match="Expected context_length >= 1"):
-        make_dataset(np.arange(50), context_length=0, batch_size=4)
-    with pytest.raises(ValueError, match="Expected batch_size to be a positive int"):
-        make_dataset(np.arange(50), context_length=4, batch_size=2.5)
+        make_next_token_dataset(np.arange(50), context_length=0, batch_size=4)
+    with pytest.raises(ValueError, match="Expected batch_size to be an int"):
+        make_next_token_dataset(np.arange(50), context_length=4, batch_size=2.5)
     with pytest.raises(ValueError, match="1-D"):
-        make_dataset(np.zeros((4, 4)), context_length=2, batch_size=1)
+        make_next_token_dataset(np.zeros((4, 4)), context_length=2, batch_size=1)

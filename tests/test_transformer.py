@@ -1,3 +1,4 @@
+import dataclasses
 import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -9,12 +10,14 @@ import pytest
 from keras_gen.transformer import (
     GPT,
     CausalSelfAttention,
+    GPTConfig,
     TokenAndPositionEmbedding,
     TransformerBlock,
     build_gpt,
     causal_mask,
     gpt_param_count,
 )
+from keras_gen.vae import Sampling
 
 TINY = dict(vocab_size=11, context_length=8, embed_dim=16, num_heads=2, num_layers=2)
 
@@ -144,20 +147,125 @@ def test_generate_is_reproducible():
     b = model.generate([1, 2, 3], 12, seed=5)
     assert a.shape == (15,) and list(a[:3]) == [1, 2, 3]
     np.testing.assert_array_equal(a, b)
-    greedy = model.generate([[1, 2]], 4, temperature=0)
+    greedy = model.generate([[1, 2]], 4, do_sample=False)
     assert greedy.shape == (1, 6)
 
 
 def test_errors():
-    with pytest.raises(ValueError, match="Expected embed_dim > 0. Received: embed_di"):
+    with pytest.raises(ValueError, match="Expected embed_dim >= 1. Received: embed_di"):
         build_gpt(11, 8, 0, 2, 2)
-    with pytest.raises(ValueError, match="Expected num_layers to be a positive int"):
+    with pytest.raises(ValueError, match="Expected num_layers to be an int"):
         build_gpt(11, 8, 16, 2, 1.5)
     with pytest.raises(ValueError, match="embed_dim divisible by num_heads"):
         build_gpt(11, 8, 16, 3, 1)
-    with pytest.raises(ValueError, match="Expected 0 <= dropout < 1"):
+    with pytest.raises(ValueError, match="Expected dropout < 1"):
         build_gpt(11, 8, 16, 2, 1, dropout=1.0)
     with pytest.raises(ValueError, match="at most context_length=8 tokens"):
         tiny_gpt()(np.zeros((1, 9), "int32"))
     with pytest.raises(ValueError, match="divisible by num_heads=3"):
         CausalSelfAttention(3)(np.ones((1, 2, 16), "float32"))
+
+
+# --- every custom layer: build, call, config and .keras round trips ---------
+
+
+def _layer_cases():
+    rng = np.random.default_rng(0)
+    hidden = rng.normal(size=(2, 5, 8)).astype("float32")
+    z_mean = rng.normal(size=(3, 4)).astype("float32")
+    # log-variance -100: the noise is scaled by exp(-50), so z equals z_mean
+    # and the output is deterministic (the round trip can compare numbers).
+    z_log_var = np.full((3, 4), -100.0, "float32")
+    return [
+        (TokenAndPositionEmbedding(11, 6, 8), [np.array([[1, 2, 3], [4, 5, 0]])],
+         (2, 3, 8)),
+        (CausalSelfAttention(num_heads=2, dropout=0.1), [hidden], (2, 5, 8)),
+        (TransformerBlock(num_heads=4, mlp_ratio=2), [hidden], (2, 5, 8)),
+        (Sampling(seed=3), [[z_mean, z_log_var]], (3, 4)),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("layer", "inputs", "shape"),
+    _layer_cases(),
+    ids=["TokenAndPositionEmbedding", "CausalSelfAttention", "TransformerBlock",
+         "Sampling"],
+)  # fmt: skip
+def test_custom_layer(tmp_path, layer, inputs, shape):
+    """What keras' run_layer_test checks, for each keras_gen layer."""
+    (x,) = inputs
+    keras.utils.set_random_seed(0)
+    out = keras.ops.convert_to_numpy(layer(x))
+    assert out.shape == shape
+    count = len(layer.weights)
+    layer(x)  # a second call reuses the weights built by the first
+    assert layer.built and len(layer.weights) == count
+    input_shape = (
+        [tuple(t.shape) for t in x] if isinstance(x, list) else tuple(x.shape)
+    )
+    assert tuple(layer.compute_output_shape(input_shape)) == shape
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    # The layer inside a saved .keras model loads (safe_mode on) and computes
+    # the same numbers.
+    if isinstance(x, list):
+        inputs_ = [keras.Input(t.shape[1:]) for t in x]
+        model = keras.Model(inputs_, layer(inputs_))
+    else:
+        symbolic = keras.Input(x.shape[1:], dtype=x.dtype.name)
+        model = keras.Model(symbolic, layer(symbolic))
+    path = tmp_path / "layer.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded.layers[-1]) is type(layer)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x)), out, rtol=1e-5, atol=1e-6
+    )
+
+
+# --- one body: hidden_states ------------------------------------------------
+
+
+def test_hidden_states_is_the_body_of_call_and_attention_weights():
+    model = tiny_gpt()
+    ids = np.array([[1, 2, 3, 4, 5]])
+    hidden, maps = model.hidden_states(ids, return_attention_scores=True)
+    table = keras.ops.convert_to_numpy(model.embedding.token_embedding.embeddings)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(hidden) @ table.T,
+        keras.ops.convert_to_numpy(model(ids)),
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    np.testing.assert_array_equal(
+        np.stack([keras.ops.convert_to_numpy(m) for m in maps]),
+        model.attention_weights(ids),
+    )
+    with pytest.raises(ValueError, match="at most context_length=8 tokens"):
+        model.hidden_states(np.zeros((1, 9), "int32"))
+
+
+# --- GPTConfig ---------------------------------------------------------------
+
+
+def test_gpt_config_presets_build_the_project_models():
+    baby = GPTConfig.preset("baby")
+    assert build_gpt(**dataclasses.asdict(baby)).count_params() == 809_856
+    shipped = GPTConfig.preset("pydoc-char")
+    assert shipped.param_count() == 1_897_920  # data/pretrained/.../card.json
+    assert GPTConfig.preset("baby", vocab_size=5).vocab_size == 5
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda: GPTConfig.preset("huge"), "Expected name to be one of"),
+        (lambda: GPTConfig.preset("baby", num_heads=3), "divisible by num_heads"),
+        (lambda: GPTConfig.preset("baby", dropout=1.0), "Expected dropout < 1"),
+        (lambda: GPTConfig.preset("baby", num_layers=0), "num_layers >= 1"),
+        (lambda: GPTConfig.preset("baby", tie_embeddings="no"), "True or False"),
+    ],
+)
+def test_gpt_config_errors(make, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        make()

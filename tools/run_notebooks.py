@@ -46,7 +46,9 @@ def run(path: Path) -> float:
 
 
 def main(paths: list[str]) -> None:
-    if os.environ.get("KERAS_GEN_FAST"):
+    from keras_gen._checks import env_flag  # the same parser as the package
+
+    if env_flag("KERAS_GEN_FAST"):
         sys.exit("Unset KERAS_GEN_FAST: stored outputs come from full-mode runs.")
     from keras_gen.env import matmul_gflops
 

@@ -18,6 +18,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import os
 import platform
@@ -35,18 +36,19 @@ from keras_gen.pretrained import (  # noqa: E402
     save_pretrained,
     validation_loss,
 )
-from keras_gen.text import load_corpus, make_dataset, split_corpus  # noqa: E402
+from keras_gen.text import load_corpus, make_next_token_dataset, split_corpus  # noqa: E402
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 from keras_gen.training import (  # noqa: E402
     bits_per_character,
     compile_for_pretraining,
     make_optimizer,
 )
-from keras_gen.transformer import build_gpt  # noqa: E402
+from keras_gen.transformer import GPTConfig, build_gpt  # noqa: E402
 
-#: The shipped model's shape: 4 blocks, 6 heads, 192 wide, 256 characters of
-#: context (room for a prompt plus a long continuation), about 1.9 M parameters.
-MODEL = dict(context_length=256, embed_dim=192, num_heads=6, num_layers=4)
+#: The shipped model's shape (GPTConfig.preset("pydoc-char")): 4 blocks, 6
+#: heads, 192 wide, 256 characters of context (room for a prompt plus a long
+#: continuation), about 1.9 M parameters.
+MODEL = GPTConfig.preset("pydoc-char")
 BATCH_SIZE = 16
 LEARNING_RATE = 2e-3
 MIN_LEARNING_RATE = 2e-4
@@ -71,7 +73,8 @@ def main(argv=None) -> int:
     tokenizer = CharTokenizer.train(text)
     train_ids, val_ids = split_corpus(tokenizer.encode(text), 0.1)
     keras.utils.set_random_seed(args.seed)
-    model = build_gpt(tokenizer.vocab_size, **MODEL, dropout=0.0)
+    shape = dataclasses.replace(MODEL, vocab_size=tokenizer.vocab_size)
+    model = build_gpt(**dataclasses.asdict(shape))
     optimizer = make_optimizer(
         LEARNING_RATE,
         total_steps=steps,
@@ -79,14 +82,14 @@ def main(argv=None) -> int:
         min_learning_rate=MIN_LEARNING_RATE,
     )
     compile_for_pretraining(model, optimizer)
-    train = make_dataset(
-        train_ids, MODEL["context_length"], BATCH_SIZE, seed=args.seed, repeat=True
+    train = make_next_token_dataset(
+        train_ids, MODEL.context_length, BATCH_SIZE, seed=args.seed, repeat=True
     )
-    context = MODEL["context_length"]
-    val = make_dataset(val_ids, context, 8, shuffle=False, stride=context)
+    context = MODEL.context_length
+    val = make_next_token_dataset(val_ids, context, 8, shuffle=False, stride=context)
     print(
         f"Training {model.count_params():,} parameters for {steps} steps of "
-        f"{BATCH_SIZE}x{MODEL['context_length']} characters "
+        f"{BATCH_SIZE}x{MODEL.context_length} characters "
         f"({len(train_ids):,} training characters)."
     )
     start = time.perf_counter()
@@ -110,7 +113,11 @@ def main(argv=None) -> int:
         "corpus": "python_docs",
         "corpus_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         "validation_fraction": 0.1,
-        "model": {**MODEL, "vocab_size": tokenizer.vocab_size},
+        "model": {
+            name: getattr(shape, name)
+            for name in ("context_length", "embed_dim", "num_heads", "num_layers")
+        }
+        | {"vocab_size": shape.vocab_size},
         "parameters": model.count_params(),
         "steps": steps,
         "batch_size": BATCH_SIZE,
