@@ -44,10 +44,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_gen.text import load_corpus, make_dataset, split_corpus  # noqa: E402
+from keras_gen.text import (  # noqa: E402
+    load_corpus,
+    make_next_token_dataset,
+    split_corpus,
+)
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 from keras_gen.training import compile_for_pretraining, make_optimizer  # noqa: E402
-from keras_gen.transformer import build_gpt  # noqa: E402
+from keras_gen.transformer import GPTConfig, build_gpt  # noqa: E402
 
 CONTEXT = 64  # every recipe is scored on the reference's windows
 EVAL_EVERY = 100
@@ -150,15 +154,14 @@ def run_torch(python, ids_path, steps):
 def run_keras(recipe: Recipe, vocab_size, train_ids, val_ids, target, steps=None):
     steps = steps or recipe.steps
     keras.utils.set_random_seed(0)
-    model = build_gpt(
-        vocab_size,
-        CONTEXT,
-        recipe.embed_dim,
-        recipe.num_heads,
-        recipe.num_layers,
-        dropout=0.0,
-        tie_embeddings=True,
+    config = GPTConfig.preset(
+        "baby",
+        vocab_size=vocab_size,
+        embed_dim=recipe.embed_dim,
+        num_heads=recipe.num_heads,
+        num_layers=recipe.num_layers,
     )
+    model = build_gpt(**dataclasses.asdict(config))
     optimizer = make_optimizer(
         recipe.learning_rate,
         total_steps=steps,
@@ -169,8 +172,10 @@ def run_keras(recipe: Recipe, vocab_size, train_ids, val_ids, target, steps=None
         clipnorm=1.0,
     )
     compile_for_pretraining(model, optimizer, jit_compile=True)
-    train = make_dataset(train_ids, CONTEXT, recipe.batch_size, repeat=True)
-    val = make_dataset(val_ids, CONTEXT, 32, shuffle=False, stride=CONTEXT).take(100)
+    train = make_next_token_dataset(train_ids, CONTEXT, recipe.batch_size, repeat=True)
+    val = make_next_token_dataset(
+        val_ids, CONTEXT, 32, shuffle=False, stride=CONTEXT
+    ).take(100)
     every = min(EVAL_EVERY, steps)
     clock = QualityClock(target, every)
     model.fit(
