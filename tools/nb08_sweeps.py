@@ -2,8 +2,9 @@
 
 Every point is one call of :func:`keras_gen.scaling.image_point` or
 :func:`keras_gen.scaling.text_point` (the same functions notebook 08 calls
-when it recomputes a point live to check the stored ones). The sweeps take
-several minutes on a 2-core CPU, too long for the notebook itself.
+when it recomputes a point live to check the stored ones). The stored run
+took 15.7 minutes on the project's 2-core CPU while other jobs shared it
+(its ``minutes`` field), too long for the notebook itself.
 
 Usage (writes notebooks/08_sweeps.json):
     PYTHONPATH=. .venv/bin/python tools/nb08_sweeps.py
