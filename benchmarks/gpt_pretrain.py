@@ -18,7 +18,9 @@ Prints, in one run:
 FLOPs per token = 6 * N + 12 * L * T * E for a forward and backward pass
 (Kaplan et al. 2020; the PaLM paper's MFU formula), with N the parameters in
 matrix multiplies (all but the position embedding; a tied embedding counts
-once, as the output layer), L layers, T context, E width.
+once, as the output layer), L layers, T context, E width. The formula lives in
+``keras_gen.profiling.gpt_flops_per_token``, where tests check it against a
+layer-by-layer count and notebook 08 uses it too.
 
 Data: the default corpus (CPython's ``pydoc_data.topics``), character level,
 90/10 split by position. It needs no download, so the numbers are comparable
@@ -50,7 +52,12 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_gen.env import matmul_gflops  # noqa: E402
-from keras_gen.text import load_corpus, make_next_token_dataset, split_corpus  # noqa: E402
+from keras_gen.profiling import gpt_flops_per_token  # noqa: E402
+from keras_gen.text import (  # noqa: E402
+    load_corpus,
+    make_next_token_dataset,
+    split_corpus,
+)
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 from keras_gen.training import (  # noqa: E402
     compile_for_pretraining,
@@ -97,13 +104,6 @@ DEFAULT = Config(
     learning_rate=2e-3,
     min_learning_rate=2e-4,
 )
-
-
-def flops_per_token(model, cfg: Config) -> float:
-    """6 N + 12 L T E (forward + backward), N = params in matmuls."""
-    layers, width = cfg.model.num_layers, cfg.model.embed_dim
-    n = model.count_params() - cfg.context_length * width
-    return 6 * n + 12 * layers * cfg.context_length * width
 
 
 class BatchClock(keras.callbacks.Callback):
@@ -240,7 +240,7 @@ def main() -> None:
         model.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)
         print(
             f"{cfg.name}: {model.count_params():,} parameters, "
-            f"{flops_per_token(model, cfg) / 1e6:.2f} MFLOP/token, "
+            f"{gpt_flops_per_token(model) / 1e6:.2f} MFLOP/token, "
             f"first fit (XLA compile) {time.perf_counter() - start:.1f} s"
         )
         runs[cfg] = (model, ds, [])
@@ -267,7 +267,7 @@ def main() -> None:
     for cfg in configs:
         model, _, rates = runs[cfg]
         best[cfg] = max(rates)
-        print(rate_line(cfg.name, rates, flops_per_token(model, cfg), ceiling))
+        print(rate_line(cfg.name, rates, gpt_flops_per_token(model), ceiling))
     if not torch_configs:
         print(
             "PyTorch reference: skipped (no Python with torch; pass "
@@ -275,7 +275,7 @@ def main() -> None:
         )
     for cfg in torch_configs:
         name = "PyTorch " + cfg.name.removeprefix("reference ")
-        flops = flops_per_token(runs[cfg][0], cfg)  # same model, same FLOPs
+        flops = gpt_flops_per_token(runs[cfg][0])  # same model, same FLOPs
         print(rate_line(name, torch_rates[cfg], flops, ceiling))
     for cfg in torch_configs:
         print(

@@ -42,10 +42,15 @@ os.environ["XLA_FLAGS"] = (
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from gpt_pretrain import REFERENCE, build, flops_per_token  # noqa: E402
+from gpt_pretrain import REFERENCE, build  # noqa: E402
 from tensorflow.tsl.profiler.protobuf import xplane_pb2  # noqa: E402
 
-from keras_gen.text import load_corpus, make_next_token_dataset, split_corpus  # noqa: E402
+from keras_gen.profiling import gpt_flops_per_token  # noqa: E402
+from keras_gen.text import (  # noqa: E402
+    load_corpus,
+    make_next_token_dataset,
+    split_corpus,
+)
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 
 CATEGORIES = (
@@ -114,7 +119,7 @@ def main() -> None:
         times = op_times(logdir)
 
     tokens = cfg.batch_size * cfg.context_length
-    model_gflop = flops_per_token(model, cfg) * tokens / 1e9
+    model_gflop = gpt_flops_per_token(model) * tokens / 1e9
     total = sum(seconds for seconds, _ in times.values()) / args.steps
     print(
         f"{cfg.name}: {tokens} tokens/step, {model_gflop:.2f} GFLOP/step; "

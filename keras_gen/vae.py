@@ -42,6 +42,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from keras_gen._checks import check_int
 from keras_gen.gan import (
     LEAKY_SLOPE,
     _check_image_shape,
@@ -62,8 +63,32 @@ def _latent_heads(hidden, latent_dim):
     return [z_mean, z_log_var]
 
 
+def _check_hidden_units(hidden_units) -> tuple[int, ...]:
+    if isinstance(hidden_units, (str, bytes)) or not isinstance(hidden_units, Sequence):
+        raise ValueError(
+            "Expected hidden_units to be a sequence of layer widths such as "
+            f"(1024, 512, 256). Received: hidden_units={hidden_units!r}"
+        )
+    if not hidden_units:
+        raise ValueError(
+            "Expected at least one hidden layer. Received: hidden_units=()"
+        )
+    return tuple(check_int("hidden_units[i]", u, minimum=1) for u in hidden_units)
+
+
+def _dense_names(hidden_units):
+    """``dense_<units>`` (the article's naming), numbered if a width repeats."""
+    unique = len(set(hidden_units)) == len(hidden_units)
+    return [
+        f"dense_{units}" if unique else f"dense_{index}_{units}"
+        for index, units in enumerate(hidden_units, start=1)
+    ]
+
+
 def build_encoder(
-    latent_dim: int = 2, image_shape: Sequence[int] = (28, 28, 1)
+    latent_dim: int = 2,
+    image_shape: Sequence[int] = (28, 28, 1),
+    hidden_units: Sequence[int] = (1024, 512, 256),
 ) -> keras.Model:
     """Build a dense encoder, the article's generator read backwards.
 
@@ -73,6 +98,8 @@ def build_encoder(
     Args:
         latent_dim: Size of the latent vector ``z``.
         image_shape: ``(height, width, channels)`` of the input images.
+        hidden_units: Widths of the hidden Dense layers, first to last
+            (notebook 08 shrinks them to compare model sizes).
 
     Returns:
         A ``keras.Model`` mapping ``(batch, *image_shape)`` to
@@ -84,16 +111,20 @@ def build_encoder(
     """
     latent_dim = _check_latent_dim(latent_dim)
     image_shape = _check_image_shape(image_shape)
+    hidden_units = _check_hidden_units(hidden_units)
     images = keras.Input(shape=image_shape)  # (batch, h, w, c)
     hidden = layers.Flatten(name="flatten")(images)  # (batch, h*w*c)
-    for index, units in enumerate((1024, 512, 256), start=1):
-        hidden = layers.Dense(units, name=f"dense_{units}")(hidden)
+    names = _dense_names(hidden_units)
+    for index, units in enumerate(hidden_units, start=1):
+        hidden = layers.Dense(units, name=names[index - 1])(hidden)
         hidden = _leaky(f"leaky_relu_{index}")(hidden)
     return keras.Model(images, _latent_heads(hidden, latent_dim), name="encoder")
 
 
 def build_decoder(
-    latent_dim: int = 2, image_shape: Sequence[int] = (28, 28, 1)
+    latent_dim: int = 2,
+    image_shape: Sequence[int] = (28, 28, 1),
+    hidden_units: Sequence[int] = (256, 512, 1024),
 ) -> keras.Sequential:
     """Build a dense decoder: the article's generator with pixel logits.
 
@@ -105,6 +136,7 @@ def build_decoder(
     Args:
         latent_dim: Size of the latent vector ``z``.
         image_shape: ``(height, width, channels)`` of the images.
+        hidden_units: Widths of the hidden Dense layers, first to last.
 
     Returns:
         A ``keras.Sequential`` mapping ``(batch, latent_dim)`` to pixel logits
@@ -113,18 +145,21 @@ def build_decoder(
     Example:
         >>> build_decoder(latent_dim=100).count_params()  # as the article's
         1486352
+        >>> build_decoder(16, hidden_units=(32, 64)).count_params()
+        53616
     """
     latent_dim = _check_latent_dim(latent_dim)
     image_shape = _check_image_shape(image_shape)
+    hidden_units = _check_hidden_units(hidden_units)
+    hidden = []
+    names = _dense_names(hidden_units)
+    for index, units in enumerate(hidden_units, start=1):
+        dense = layers.Dense(units, name=names[index - 1])
+        hidden += [dense, _leaky(f"leaky_relu_{index}")]
     return keras.Sequential(
         [
             keras.Input(shape=(latent_dim,)),  # (batch, latent_dim)
-            layers.Dense(256, name="dense_256"),
-            _leaky("leaky_relu_1"),
-            layers.Dense(512, name="dense_512"),
-            _leaky("leaky_relu_2"),
-            layers.Dense(1024, name="dense_1024"),
-            _leaky("leaky_relu_3"),
+            *hidden,
             layers.Dense(math.prod(image_shape), name="pixel_logits"),  # (b, h*w*c)
             layers.Reshape(image_shape, name="to_image"),  # (batch, h, w, c)
         ],

@@ -164,3 +164,21 @@ def test_bad_inputs():
         ValueError, match=r"in \[-1, 1\].*Received: images in \[0, 255\]"
     ):
         metrics.evaluate_elbo(model, np.linspace(0, 255, 192).reshape(3, 8, 8, 1))
+
+
+def test_hidden_units_set_the_widths_and_bad_ones_are_refused():
+    encoder = vae.build_encoder(4, hidden_units=(64, 64))  # repeated: numbered
+    assert [layer.units for layer in encoder.layers if hasattr(layer, "units")] == [
+        64,
+        64,
+        4,
+        4,
+    ]
+    decoder = vae.build_decoder(4, hidden_units=(32,))
+    assert decoder.count_params() == 4 * 32 + 32 + 32 * 784 + 784
+    with pytest.raises(ValueError, match="Expected hidden_units to be a sequence"):
+        vae.build_decoder(4, hidden_units=128)
+    with pytest.raises(ValueError, match="Expected at least one hidden layer"):
+        vae.build_encoder(4, hidden_units=())
+    with pytest.raises(ValueError, match=r"Expected hidden_units\[i\] >= 1"):
+        vae.build_encoder(4, hidden_units=(8, 0))

@@ -1,0 +1,47 @@
+"""keras_gen.scaling: one point of each sweep, on tiny budgets."""
+
+import math
+
+import numpy as np
+import pytest
+
+from keras_gen import scaling
+
+
+def test_bits_per_dimension_and_widths():
+    assert scaling.bits_per_dimension(10 * math.log(2), 10) == pytest.approx(1.0)
+    assert scaling.scaled_widths(0.125) == (128, 64, 32)
+    assert scaling.scaled_widths(0.001) == (8, 8, 8)
+    with pytest.raises(ValueError, match="Expected dimensions >= 1"):
+        scaling.bits_per_dimension(1.0, 0)
+
+
+def test_image_point_scores_a_tiny_vae(fashion_test):
+    images = fashion_test[0]
+    point = scaling.image_point(
+        images, images, 256, steps=2, hidden_units=(32,), n_score=128
+    )
+    assert point["n_train"] == 256 and point["steps"] == 2
+    assert point["epochs"] == pytest.approx(2 * scaling.IMAGE_BATCH / 256)
+    assert point["params"] == point["model"].count_params()
+    # untrained-ish: near the coin's 1 bit per pixel, and above the floor
+    assert 0.3 < point["test_bits"] < 1.5 and 0.3 < point["train_bits"] < 1.5
+    assert point["frechet"] > point["floor"] > 0
+    with pytest.raises(ValueError, match="Expected n_train >= 64"):
+        scaling.image_point(images, images, 10)
+
+
+def test_text_point_trains_on_a_prefix():
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 5, 4000)
+    point = scaling.text_point(
+        ids, ids[:2200], 2200, 5, steps=2, model_shape=(16, 2, 1)
+    )
+    assert point["n_tokens"] == 2200
+    expected = 2 * scaling.TEXT_BATCH * scaling.TEXT_CONTEXT / 2200
+    assert point["epochs"] == pytest.approx(expected)
+    # random ids over 5 symbols: about log2(5) bits, train and held out alike
+    assert point["train_bits"] == pytest.approx(math.log2(5), abs=0.3)
+    assert point["val_bits"] == pytest.approx(math.log2(5), abs=0.3)
+    with pytest.raises(ValueError, match="Expected n_tokens >= 2112"):
+        scaling.text_point(ids, ids, 100, 5)
