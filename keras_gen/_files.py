@@ -143,6 +143,9 @@ def replacing(path: str, suffix: str = ""):
     tmp = partial_path(path, suffix)
     try:
         yield tmp
+        umask = os.umask(0)  # mkstemp made the file private; give it the usual mode
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_gen._checks import check_int
+
 
 def mean_pairwise_distance(images, max_images: int = 500, seed: int = 0) -> float:
     """Mean Euclidean distance between two different images of a set.
@@ -74,6 +76,7 @@ def average_pool(images, pool: int) -> np.ndarray:
         (1, 2, 2, 1)
     """
     images = np.asarray(images, dtype="float64")
+    pool = check_int("pool", pool, minimum=1)
     n, height, width, channels = images.shape
     if height % pool or width % pool:
         raise ValueError(
@@ -121,9 +124,14 @@ def diversity_ratio(
             f"Expected images of shape (n, h, w, c). Received: shape={generated.shape}"
         )
     generated, real = average_pool(generated, pool), average_pool(real, pool)
-    return mean_pairwise_distance(generated, max_images, seed) / mean_pairwise_distance(
-        real, max_images, seed
-    )
+    real_distance = mean_pairwise_distance(real, max_images, seed)
+    if real_distance == 0:
+        raise ValueError(
+            "Expected real images that differ from each other (the ratio divides "
+            "by their mean distance). Received: real images that are all the "
+            "same after pooling."
+        )
+    return mean_pairwise_distance(generated, max_images, seed) / real_distance
 
 
 #: Fewest images a Fréchet distance is computed on: twice the 64 features, so

@@ -27,6 +27,8 @@ import time
 import keras
 from keras import ops
 
+from keras_gen._checks import check_float
+
 
 def next_token_loss():
     """Mean next-token cross-entropy in nats, from logits.
@@ -197,6 +199,7 @@ def make_optimizer(
         >>> type(opt).__name__
         'AdamW'
     """
+    check_float("weight_decay", weight_decay, minimum=0)
     optimizer = keras.optimizers.AdamW(
         learning_rate=warmup_cosine(
             learning_rate, total_steps, warmup_steps, min_learning_rate
@@ -349,23 +352,25 @@ class StepTimer(keras.callbacks.Callback):
 def checkpoint_callback(directory: str, every_epoch: bool = True):
     """Save the whole model (``.keras``) at each epoch end into ``directory``.
 
+    Each file is written under a temporary name and renamed into place, so a
+    run killed while saving never leaves a checkpoint that will not load
+    (see :class:`keras_gen.callbacks.AtomicCheckpoint`).
+
     Args:
         directory: Folder for ``gpt_epoch_{epoch:03d}.keras`` files.
         every_epoch: Keep one file per epoch; otherwise keep only the best
             by validation loss in ``gpt_best.keras``.
 
     Returns:
-        A ``keras.callbacks.ModelCheckpoint``.
+        A :class:`keras_gen.callbacks.AtomicCheckpoint`.
     """
+    from keras_gen.callbacks import AtomicCheckpoint
+
     os.makedirs(directory, exist_ok=True)
     if every_epoch:
-        return keras.callbacks.ModelCheckpoint(
-            os.path.join(directory, "gpt_epoch_{epoch:03d}.keras")
-        )
-    return keras.callbacks.ModelCheckpoint(
-        os.path.join(directory, "gpt_best.keras"),
-        monitor="val_loss",
-        save_best_only=True,
+        return AtomicCheckpoint(os.path.join(directory, "gpt_epoch_{epoch:03d}.keras"))
+    return AtomicCheckpoint(
+        os.path.join(directory, "gpt_best.keras"), monitor="val_loss"
     )
 
 

@@ -42,6 +42,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from keras_gen._checks import check_float
 from keras_gen.gan import (
     LEAKY_SLOPE,
     _check_image_shape,
@@ -357,9 +358,7 @@ class VAE(keras.Model):
                 f"Expected the decoder to output images of shape {self.image_shape}. "
                 f"Received: decoder output shape {decoded}"
             )
-        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta < 0:
-            raise ValueError(f"Expected beta >= 0. Received: beta={beta!r}")
-        self.beta = float(beta)
+        self.beta = check_float("beta", beta, minimum=0)  # refuses NaN and inf
         self.seed = seed
         self.sampling = Sampling(seed=seed, name="sampling")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
