@@ -194,7 +194,8 @@ def run_data_check(download: bool) -> int:
             )
         except (data.DataNotFoundError, data.ChecksumError) as error:
             first_line = str(error).splitlines()[0]
-            print(f"{name:14} missing: {first_line}")
+            state = "damaged" if isinstance(error, data.ChecksumError) else "missing"
+            print(f"{name:14} {state}: {first_line}")
             if name == "fashion_mnist":
                 status = 1
     return status

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from keras_gen._checks import check_float, check_int, check_seed
+
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 DATA_ENV_VAR = "KERAS_GEN_DATA"
 OFFLINE_ENV_VAR = "KERAS_GEN_OFFLINE"
@@ -465,9 +467,9 @@ def make_toy_2d(kind: str = "moons", n: int = 1000, seed: int = 0, noise: float 
         ((100, 2), [0, 1])
     """
     _check_choice("kind", kind, ("moons", "ring"))
-    if n < 2:
-        raise ValueError(f"Expected n >= 2. Received: n={n}")
-    rng = np.random.default_rng(seed)
+    n = check_int("n", n, minimum=2)
+    noise = check_float("noise", noise, minimum=0)
+    rng = np.random.default_rng(check_seed("seed", seed))
     labels = rng.integers(0, 2 if kind == "moons" else 8, size=n)
     if kind == "moons":
         angle = rng.uniform(0, np.pi, size=n)

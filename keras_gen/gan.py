@@ -24,6 +24,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from keras_gen._checks import check_int, check_seed
+
 #: The LeakyReLU slope the article uses for negative inputs.
 LEAKY_SLOPE = 0.2
 
@@ -166,6 +168,7 @@ def build_dcgan_generator(
         TensorShape([1, 28, 28, 1])
     """
     latent_dim = _check_latent_dim(latent_dim)
+    check_int("base_filters", base_filters, minimum=1)
     height, width, channels = _check_image_shape(image_shape)
     if height % 4 or width % 4:
         raise ValueError(
@@ -210,6 +213,7 @@ def build_dcgan_discriminator(
         TensorShape([1, 1])
     """
     image_shape = _check_image_shape(image_shape)
+    check_int("base_filters", base_filters, minimum=1)
     return keras.Sequential(
         [
             keras.Input(shape=image_shape),
@@ -248,7 +252,7 @@ def latent_vectors(n: int, latent_dim: int = 100, seed: int = 0) -> np.ndarray:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"Expected n >= 1. Received: n={n!r}")
     latent_dim = _check_latent_dim(latent_dim)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     return rng.standard_normal((n, latent_dim)).astype("float32")
 
 

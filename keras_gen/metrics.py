@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from keras_gen._checks import check_int
+from keras_gen._checks import check_int, check_seed
 
 
 def mean_pairwise_distance(images, max_images: int = 500, seed: int = 0) -> float:
@@ -51,6 +51,8 @@ def mean_pairwise_distance(images, max_images: int = 500, seed: int = 0) -> floa
         2.0
     """
     images = np.asarray(images, dtype="float64")
+    check_seed("seed", seed)
+    max_images = check_int("max_images", max_images, minimum=2)
     if images.ndim < 2 or len(images) < 2:
         raise ValueError(
             "Expected at least 2 images with shape (n, ...). "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_gen._checks import check_int
+from keras_gen._checks import check_int, check_seed
 
 
 class GaussianMixture:
@@ -40,7 +40,7 @@ class GaussianMixture:
                 f"Expected n_components >= 1. Received: n_components={n_components}"
             )
         self.n_components = n_components
-        self.seed = seed
+        self.seed = check_seed("seed", seed)
         self.history: list[float] = []
 
     def _component_log_density(self, points):
@@ -103,7 +103,8 @@ class GaussianMixture:
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """Draw ``n`` new points: pick a component by weight, then sample it."""
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
+        n = check_int("n", n, minimum=1)
         components = rng.choice(self.n_components, size=n, p=self.weights)
         noise = rng.standard_normal((n, self.means.shape[1]))
         chols = np.linalg.cholesky(self.covariances)[components]  # (n, d, d)

@@ -339,6 +339,11 @@ def load_pretrained(folder: str | None = None) -> Pretrained:
     _check_hashes(folder, card, remake)
     tokenizer = load_tokenizer(os.path.join(folder, TOKENIZER_FILE))
     model_path = os.path.join(folder, MODEL_FILE)
+    if not zipfile.is_zipfile(model_path):  # Keras would say "File not found"
+        raise FileFormatError(
+            f"Could not load {model_path}: it is damaged or not a Keras model "
+            f"file (not a zip archive, as .keras files are).{remake}"
+        )
     try:
         model = keras.saving.load_model(model_path, safe_mode=True)
     except (zipfile.BadZipFile, OSError, EOFError, KeyError, TypeError) as error:

@@ -42,7 +42,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gen._checks import check_float
+from keras_gen._checks import check_float, check_int
 from keras_gen.gan import (
     LEAKY_SLOPE,
     _check_image_shape,
@@ -167,6 +167,7 @@ def build_conv_encoder(
     latent_dim = _check_latent_dim(latent_dim)
     image_shape = _check_image_shape(image_shape)
     _check_divisible_by_4(image_shape)
+    check_int("base_filters", base_filters, minimum=1)
     images = keras.Input(shape=image_shape)  # (batch, h, w, c)
     hidden = layers.Conv2D(base_filters, 3, strides=2, padding="same")(images)
     hidden = _leaky()(hidden)  # (batch, h/2, w/2, f)
@@ -200,6 +201,7 @@ def build_conv_decoder(
     latent_dim = _check_latent_dim(latent_dim)
     height, width, channels = _check_image_shape(image_shape)
     _check_divisible_by_4((height, width, channels))
+    check_int("base_filters", base_filters, minimum=1)
     start = (height // 4, width // 4, 2 * base_filters)
     return keras.Sequential(
         [
