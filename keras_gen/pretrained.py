@@ -114,8 +114,18 @@ def _uncompiled_copy(model: keras.Model) -> keras.Model:
     return copy
 
 
-def _check_destination(folder: str) -> None:
-    """Refuse to replace anything but a missing, empty or model folder."""
+def check_destination(folder: str) -> None:
+    """Refuse to replace anything but a missing, empty or model folder.
+
+    :func:`save_pretrained` calls it first; a script can call it before
+    training, so a bad destination fails at once.
+
+    Raises:
+        ValueError: ``folder`` is a file, a link, or holds other files.
+
+    Example:
+        >>> check_destination(tempfile.mkdtemp())  # empty: fine
+    """
     if not os.path.lexists(folder):
         return
     if not os.path.isdir(folder) or os.path.islink(folder):
@@ -208,7 +218,7 @@ def save_pretrained(
         )
     dump_json(card)  # fail now, before writing anything, if not JSON
     folder = os.path.abspath(os.fspath(folder))
-    _check_destination(folder)
+    check_destination(folder)
     parent, name = os.path.split(folder)
     os.makedirs(parent, exist_ok=True)
     for stale in _siblings(folder, PARTIAL_MARK):  # left by a killed save
