@@ -223,6 +223,9 @@ def save_pretrained(
     os.makedirs(parent, exist_ok=True)
     for stale in _siblings(folder, PARTIAL_MARK):  # left by a killed save
         shutil.rmtree(stale, ignore_errors=True)
+    if all(os.path.isfile(os.path.join(folder, n)) for n in REQUIRED_FILES):
+        for stale in _siblings(folder, _OLD_MARK):  # the folder is whole again
+            shutil.rmtree(stale, ignore_errors=True)
     staging = tempfile.mkdtemp(prefix=f".{name}{PARTIAL_MARK}", dir=parent)
     backup = None
     try:
@@ -237,18 +240,17 @@ def save_pretrained(
         if os.path.exists(folder):
             backup = tempfile.mkdtemp(prefix=f".{name}{_OLD_MARK}", dir=parent)
             os.replace(folder, backup)  # an empty backup folder is replaced
-        try:
-            os.replace(staging, folder)
-        except BaseException:
-            if backup is not None:
-                os.replace(backup, folder)
-                backup = None
-            raise
+        os.replace(staging, folder)
+    except BaseException:
+        # Ctrl-C may land between any two steps: judge by what is on disk.
+        if backup is not None and not os.path.exists(folder) and os.listdir(backup):
+            os.replace(backup, folder)  # put the old model back
+        raise
     finally:
         if os.path.exists(staging):
             shutil.rmtree(staging)
-    if backup is not None:
-        shutil.rmtree(backup)
+        if backup is not None and os.path.exists(backup):
+            shutil.rmtree(backup)
     return folder
 
 
