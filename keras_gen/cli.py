@@ -3,6 +3,8 @@
 Examples:
     keras-gen demo                       # train the article's GAN, ~3 min on CPU
     keras-gen demo --epochs 5 --out /tmp/run --seed 1
+    keras-gen demo --epochs 1 --train-size 1000   # a quick check
+    (interrupted? run the same command again: it resumes from out/.resume)
     keras-gen data                       # where is Fashion-MNIST on this machine?
     keras-gen data --download            # fetch it into the Keras cache (online)
     keras-gen generate --prompt "The future of AI in healthcare is"

@@ -642,3 +642,26 @@ def test_ctrl_c_during_save_pretrained_never_loses_the_model(tmp_path):
     pre.save_pretrained(folder, build_gpt(3, 8, 16, 2, 1), tokenizer, {"i": -1})
     assert pre.load_pretrained(folder).card == {"i": -1}
     assert [n for n in os.listdir(tmp_path) if ".partial-" in n] == []
+
+
+def test_cli_ctrl_c_says_how_to_resume(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_demo", interrupted)
+    assert cli.main(["demo"]) == 130
+    assert "Run the same command to resume" in capsys.readouterr().err
+
+
+def test_a_checkpoint_that_fails_mid_write_leaves_no_file(tmp_path):
+    class HalfWritten:
+        def save(self, path):
+            with open(path, "w") as handle:
+                handle.write("half a zip")
+            raise OSError("killed")
+
+    checkpoint = callbacks.AtomicCheckpoint(str(tmp_path / "gpt_{epoch:03d}.keras"))
+    checkpoint.set_model(HalfWritten())
+    with pytest.raises(OSError, match="killed"):
+        checkpoint.on_epoch_end(0)
+    assert os.listdir(tmp_path) == []
