@@ -665,3 +665,10 @@ def test_a_checkpoint_that_fails_mid_write_leaves_no_file(tmp_path):
     with pytest.raises(OSError, match="killed"):
         checkpoint.on_epoch_end(0)
     assert os.listdir(tmp_path) == []
+
+
+def test_an_oversized_tokenizer_file_is_refused_before_reading(env, monkeypatch):
+    monkeypatch.setattr(tok, "MAX_TOKENIZER_FILE_BYTES", 100)
+    path = env.tokenizer_file({"kind": "bpe", "merges": [[97, 98]] * 30})
+    with pytest.raises(FileFormatError, match="to be at most 100 bytes"):
+        tok.load_tokenizer(path)
