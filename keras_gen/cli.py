@@ -3,6 +3,8 @@
 Examples:
     keras-gen demo                       # train the article's GAN, ~3 min on CPU
     keras-gen demo --epochs 5 --out /tmp/run --seed 1
+    keras-gen demo --epochs 1 --train-size 1000   # a quick check
+    (interrupted? run the same command again: it resumes from out/.resume)
     keras-gen data                       # where is Fashion-MNIST on this machine?
     keras-gen data --download            # fetch it into the Keras cache (online)
     keras-gen generate --prompt "The future of AI in healthcare is"
@@ -13,9 +15,15 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import sys
 import time
+import zipfile
+import zlib
+
+from keras_gen._checks import check_int, check_seed
+from keras_gen._files import check_writable_folder, replacing
 
 DEMO_EPOCHS = 15
 
@@ -25,44 +33,120 @@ def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def run_demo(dataset: str, epochs: int, out: str, seed: int, batch_size: int = 128):
+def _epoch_batches(images, batch_size: int, seed: int, first_epoch: int, epochs: int):
+    """Batches for epochs ``first_epoch..epochs-1``, the same after a resume.
+
+    Each epoch's order is drawn from ``(seed, epoch)`` alone, so a resumed run
+    sees the same batches as an uninterrupted one.
+
+    Returns:
+        A ``tf.data.Dataset`` of float32 ``(batch_size, 28, 28, 1)`` batches
+        (tf.data: Keras 3 has no input pipeline of its own), and the steps
+        per epoch.
+    """
+    import numpy as np
+    import tensorflow as tf
+
+    steps = len(images) // batch_size
+    if steps < 1:
+        raise ValueError(
+            f"Expected at least batch_size={batch_size} training images. "
+            f"Received: {len(images)}. Use a larger --train-size."
+        )
+    orders = [
+        np.random.default_rng([seed, epoch]).permutation(len(images))[
+            : steps * batch_size
+        ]
+        for epoch in range(first_epoch, epochs)
+    ]
+    indices = np.concatenate(orders).reshape(-1, batch_size)  # (epochs*steps, b)
+    pixels = tf.constant(images)
+    dataset = tf.data.Dataset.from_tensor_slices(indices).map(
+        lambda batch: tf.gather(pixels, batch)  # (batch_size, 28, 28, 1)
+    )
+    return dataset.prefetch(tf.data.AUTOTUNE), steps
+
+
+def run_demo(
+    dataset: str,
+    epochs: int,
+    out: str,
+    seed: int,
+    batch_size: int = 128,
+    train_size: int | None = None,
+):
     """Train the article's GAN and write samples, curves and the generator.
+
+    The training state is backed up in ``out/.resume`` after every epoch: run
+    the same command again after an interruption and it continues where it
+    stopped, reaching the same weights as an uninterrupted run.
 
     Args:
         dataset: ``"fashion_mnist"`` or ``"mnist"``.
-        epochs: Passes over the 60,000 training images.
-        out: Output directory (created if needed).
-        seed: Seed for weights, shuffling, noise and the sample grid.
+        epochs: Passes over the training images.
+        out: Output directory (created if needed; checked before any work).
+        seed: Seed for weights, batch order, noise and the sample grid.
         batch_size: Images per step.
+        train_size: Train on the first ``train_size`` of the 60,000 images
+            (for quick checks); None for all.
 
     Returns:
         Dict of the written paths: ``samples``, ``curves``, ``generator``,
         ``progress`` (a folder with one grid per epoch).
     """
+    epochs = check_int("epochs", epochs, minimum=1)
+    seed = check_seed("seed", seed)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    if train_size is not None:
+        train_size = check_int("train_size", train_size, minimum=batch_size)
+    check_writable_folder(out, "out")
     _quiet_tensorflow()
     import keras
 
     from keras_gen import data, gan, plotting
+    from keras_gen.callbacks import EpochBackup
 
-    if epochs < 1:
-        raise ValueError(f"Expected epochs >= 1. Received: epochs={epochs}")
     keras.utils.set_random_seed(seed)
     images, _ = data.load_images(dataset, "train")
-    dataset_batches = data.make_image_dataset(images, batch_size, seed=seed)
+    images = images[:train_size]
 
     model = gan.GAN(gan.build_generator(), gan.build_discriminator(), seed=seed)
     model.compile()
-    os.makedirs(out, exist_ok=True)
+    # Optimizer variables must exist before a backup can be loaded into them.
+    model.d_optimizer.build(model.discriminator.trainable_variables)
+    model.g_optimizer.build(model.generator.trainable_variables)
+    settings = {
+        "dataset": dataset,
+        "seed": seed,
+        "batch_size": batch_size,
+        "train_size": len(images),
+    }
+    backup = EpochBackup(os.path.join(out, ".resume"), settings)
+    done = backup.restore(model)
     progress_dir = os.path.join(out, "progress")
     sample_grid = gan.SampleGrid(
         gan.latent_vectors(64, model.latent_dim, seed=seed), out_dir=progress_dir
     )
+    if done:
+        sample_grid.grids[0] = None  # the interrupted run drew epoch 0's grid
+        print(f"Resuming the interrupted run in {out} after epoch {done}.")
+    else:  # a fresh run: do not mix in the grids of an older, longer one
+        for old in glob.glob(os.path.join(glob.escape(progress_dir), "*.png")):
+            os.remove(old)
     print(
         f"Training the article's GAN on {dataset} ({len(images):,} images) for "
         f"{epochs} epochs; generator has {model.generator.count_params():,} parameters."
     )
     start = time.perf_counter()
-    history = model.fit(dataset_batches, epochs=epochs, callbacks=[sample_grid])
+    if done < epochs:
+        batches, steps = _epoch_batches(images, batch_size, seed, done, epochs)
+        model.fit(
+            batches,
+            epochs=epochs,
+            initial_epoch=done,
+            steps_per_epoch=steps,
+            callbacks=[sample_grid, backup],
+        )
     minutes = (time.perf_counter() - start) / 60
 
     paths = {
@@ -72,7 +156,7 @@ def run_demo(dataset: str, epochs: int, out: str, seed: int, batch_size: int = 1
             title=f"{dataset}: 64 samples after {epochs} epochs (seed {seed})",
         ),
         "curves": plotting.save_loss_curves(
-            history,
+            backup.history,
             os.path.join(out, "loss_curves.png"),
             title="Discriminator and generator losses",
         ),
@@ -81,6 +165,7 @@ def run_demo(dataset: str, epochs: int, out: str, seed: int, batch_size: int = 1
         ),
         "progress": progress_dir,
     }
+    backup.discard()
     print(f"Trained in {minutes:.1f} min. Wrote:")
     for label, path in paths.items():
         print(f"  {label:9} {path}")
@@ -88,14 +173,9 @@ def run_demo(dataset: str, epochs: int, out: str, seed: int, batch_size: int = 1
 
 
 def _save_atomically(model, path: str) -> str:
-    """Save to a temporary name, then rename: never leave half a model file."""
-    partial = path + ".partial.keras"
-    try:
+    """Save under a unique temporary name, then rename: never half a model file."""
+    with replacing(path, suffix=".keras") as partial:
         model.save(partial)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
     return path
 
 
@@ -107,13 +187,17 @@ def run_data_check(download: bool) -> int:
     for name in data.DATASETS:
         try:
             source = data.find_data(name, download=download)
-            data.load_images(name, "test", data_dir=source.location, download=False)
+            for split in data.SPLITS:  # every file, not only the test split's
+                data.load_images(
+                    name, split, raw=True, data_dir=source.location, download=False
+                )
             print(
                 f"{name:14} found ({source.origin}): {source.location}  [checksums OK]"
             )
         except (data.DataNotFoundError, data.ChecksumError) as error:
             first_line = str(error).splitlines()[0]
-            print(f"{name:14} missing: {first_line}")
+            state = "damaged" if isinstance(error, data.ChecksumError) else "missing"
+            print(f"{name:14} {state}: {first_line}")
             if name == "fashion_mnist":
                 status = 1
     return status
@@ -176,7 +260,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="passes over the training set (default: %(default)s)",
     )
     demo.add_argument(
-        "--out", default="outputs", help="output directory (default: %(default)s)"
+        "--out",
+        default="outputs",
+        help="output directory (default: %(default)s); an interrupted run in it "
+        "resumes when the same command is run again",
+    )
+    demo.add_argument(
+        "--train-size",
+        type=int,
+        default=None,
+        help="train on the first N of the 60,000 images (quick checks; "
+        "default: all)",
     )
     demo.add_argument(
         "--seed",
@@ -231,19 +325,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_error(error: BaseException) -> tuple[str, int] | None:
+    """The message and exit status for an error a user can fix, else None.
+
+    Bad arguments and damaged files exit with 2, failures of the machine
+    (disk, memory) with 1; anything else is a bug and keeps its traceback.
+    """
+    if isinstance(error, (zipfile.BadZipFile, zlib.error, EOFError)):
+        return f"a file is damaged ({type(error).__name__}: {error})", 2
+    if isinstance(error, (ValueError, FileNotFoundError)):
+        return str(error), 2
+    if isinstance(error, OSError):
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror or error}{where}", 1
+    if isinstance(error, MemoryError) or type(error).__name__ == (
+        "ResourceExhaustedError"  # TensorFlow's out-of-memory error
+    ):
+        return (
+            "out of memory. Ask for less: a smaller --train-size, "
+            "--max-new-tokens or --num-return-sequences.",
+            1,
+        )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``keras-gen`` console script."""
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
-            run_demo(args.dataset, args.epochs, args.out, args.seed)
+            run_demo(
+                args.dataset, args.epochs, args.out, args.seed,
+                train_size=args.train_size,
+            )
             return 0
         if args.command == "generate":
             return run_generate(args)
         return run_data_check(args.download)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"keras-gen: error: {error}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        resume = " Run the same command to resume." if args.command == "demo" else ""
+        print(f"keras-gen: interrupted.{resume}", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - reported in one line below
+        reported = _one_line_error(error)
+        if reported is None:
+            raise
+        message, status = reported
+        print(f"keras-gen: error: {message}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

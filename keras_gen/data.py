@@ -5,7 +5,10 @@
 
 Where the files are looked for, in this order:
 
-1. ``data_dir=...`` if given, else the directory in ``$KERAS_GEN_DATA``;
+1. ``data_dir=...`` if given, else the directory in ``$KERAS_GEN_DATA``.
+   When either is set it is the *only* place used: if it does not exist, is
+   a file, or lacks a file, loading fails and says so, rather than quietly
+   using another copy;
 2. Debian's package ``dataset-fashion-mnist``: ``/usr/share/datasets/fashion-mnist``
    (Fashion-MNIST only; ``make`` installs it with apt when run as root);
 3. the Keras dataset cache, ``$KERAS_HOME/datasets`` (default
@@ -26,6 +29,7 @@ import gzip
 import hashlib
 import io
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,7 +168,9 @@ def _read_verified(path: Path, expected_sha256: str) -> bytes:
                 payload = handle.read()
         else:
             payload = path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
+        # A flipped byte inside a .gz shows up as a zlib error, a CRC error
+        # or (caught below) bytes with the wrong SHA-256: all are "damaged".
         raise ChecksumError(
             f"Could not read {path}: {error}. The file is damaged or truncated; "
             "delete it and fetch it again (keras-gen data --download)."
@@ -216,9 +222,45 @@ def _download_mnist(cache: Path) -> Path:
 
 
 def _has_files(name: str, directory: Path) -> bool:
+    return not _missing_files(name, directory)
+
+
+def _missing_files(name: str, directory: Path) -> list[str]:
     if name == "mnist":
-        return (directory / "mnist.npz").is_file()
-    return all(_fashion_file(directory, stem) for stem in _FASHION_FILES)
+        return [] if (directory / "mnist.npz").is_file() else ["mnist.npz"]
+    return [
+        f"{stem}(.gz)" for stem in _FASHION_FILES if not _fashion_file(directory, stem)
+    ]
+
+
+def _explicit_source(name: str, data_dir) -> DataSource | None:
+    """The folder named by ``data_dir`` or ``$KERAS_GEN_DATA``, checked; or None."""
+    if data_dir is not None:
+        label, value = "data_dir", os.fspath(data_dir)
+        if not value:
+            raise ValueError(
+                "Expected data_dir to be a folder or None. Received: data_dir=''"
+            )
+    else:
+        label, value = DATA_ENV_VAR, os.environ.get(DATA_ENV_VAR, "")
+        if not value.strip():
+            return None
+    directory = Path(value).expanduser()
+    unset = f" (or unset {DATA_ENV_VAR})" if label == DATA_ENV_VAR else ""
+    if not directory.exists():
+        problem = "which does not exist"
+    elif not directory.is_dir():
+        problem = "which is a file, not a folder"
+    else:
+        missing = _missing_files(name, directory)
+        if not missing:
+            return DataSource(name, directory, "data_dir")
+        problem = f"which lacks {', '.join(missing)}"
+    raise DataNotFoundError(
+        f"Expected {label} to be a folder holding the {name} files. Received: "
+        f"{label}={str(directory)!r}, {problem}. It was set explicitly, so no "
+        f"other copy is used. Fix: point it at the right folder{unset}."
+    )
 
 
 def find_data(
@@ -241,6 +283,8 @@ def find_data(
     Raises:
         DataNotFoundError: When nothing was found and no download happened;
             the message lists every place searched and the fixing command.
+            Also when ``data_dir`` or ``$KERAS_GEN_DATA`` is set but does not
+            hold the files (the other places are then not searched).
 
     Example:
         >>> source = find_data("fashion_mnist", download=False)
@@ -248,6 +292,9 @@ def find_data(
         True
     """
     places = search_locations(name, data_dir)
+    explicit = _explicit_source(name, data_dir)
+    if explicit is not None:
+        return explicit
     for origin, directory in places:
         if _has_files(name, directory):
             return DataSource(name, directory, origin)
@@ -418,9 +465,9 @@ def make_toy_2d(kind: str = "moons", n: int = 1000, seed: int = 0, noise: float 
         ((100, 2), [0, 1])
     """
     _check_choice("kind", kind, ("moons", "ring"))
-    if n < 2:
-        raise ValueError(f"Expected n >= 2. Received: n={n}")
-    rng = np.random.default_rng(seed)
+    n = _checks.check_int("n", n, minimum=2)
+    noise = _checks.check_float("noise", noise, minimum=0)
+    rng = np.random.default_rng(_checks.check_seed("seed", seed))
     labels = rng.integers(0, 2 if kind == "moons" else 8, size=n)
     if kind == "moons":
         angle = rng.uniform(0, np.pi, size=n)

@@ -161,6 +161,7 @@ def build_dcgan_generator(
         TensorShape([1, 28, 28, 1])
     """
     latent_dim = _check_latent_dim(latent_dim)
+    _checks.check_int("base_filters", base_filters, minimum=1)
     height, width, channels = _check_image_shape(image_shape)
     if height % 4 or width % 4:
         raise ValueError(
@@ -205,6 +206,7 @@ def build_dcgan_discriminator(
         TensorShape([1, 1])
     """
     image_shape = _check_image_shape(image_shape)
+    _checks.check_int("base_filters", base_filters, minimum=1)
     return keras.Sequential(
         [
             keras.Input(shape=image_shape),
@@ -242,7 +244,7 @@ def latent_vectors(n: int, latent_dim: int = 100, seed: int = 0) -> np.ndarray:
     """
     n = _checks.check_int("n", n, minimum=1)
     latent_dim = _check_latent_dim(latent_dim)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.check_seed("seed", seed))
     return rng.standard_normal((n, latent_dim)).astype("float32")
 
 

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_gen._checks import check_int, check_seed
+
 
 def mean_pairwise_distance(images, max_images: int = 500, seed: int = 0) -> float:
     """Mean Euclidean distance between two different images of a set.
@@ -49,6 +51,8 @@ def mean_pairwise_distance(images, max_images: int = 500, seed: int = 0) -> floa
         2.0
     """
     images = np.asarray(images, dtype="float64")
+    check_seed("seed", seed)
+    max_images = check_int("max_images", max_images, minimum=2)
     if images.ndim < 2 or len(images) < 2:
         raise ValueError(
             "Expected at least 2 images with shape (n, ...). "
@@ -74,6 +78,7 @@ def average_pool(images, pool: int) -> np.ndarray:
         (1, 2, 2, 1)
     """
     images = np.asarray(images, dtype="float64")
+    pool = check_int("pool", pool, minimum=1)
     n, height, width, channels = images.shape
     if height % pool or width % pool:
         raise ValueError(
@@ -121,9 +126,14 @@ def diversity_ratio(
             f"Expected images of shape (n, h, w, c). Received: shape={generated.shape}"
         )
     generated, real = average_pool(generated, pool), average_pool(real, pool)
-    return mean_pairwise_distance(generated, max_images, seed) / mean_pairwise_distance(
-        real, max_images, seed
-    )
+    real_distance = mean_pairwise_distance(real, max_images, seed)
+    if real_distance == 0:
+        raise ValueError(
+            "Expected real images that differ from each other (the ratio divides "
+            "by their mean distance). Received: real images that are all the "
+            "same after pooling."
+        )
+    return mean_pairwise_distance(generated, max_images, seed) / real_distance
 
 
 #: Fewest images a Fréchet distance is computed on: twice the 64 features, so

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from keras_gen._checks import check_int, check_seed
+
 
 class GaussianMixture:
     """A mixture of ``k`` full-covariance Gaussians, fitted by expectation-maximisation.
@@ -38,7 +40,7 @@ class GaussianMixture:
                 f"Expected n_components >= 1. Received: n_components={n_components}"
             )
         self.n_components = n_components
-        self.seed = seed
+        self.seed = check_seed("seed", seed)
         self.history: list[float] = []
 
     def _component_log_density(self, points):
@@ -55,18 +57,27 @@ class GaussianMixture:
     def fit(self, points, steps: int = 100):
         """Run ``steps`` EM iterations on ``points`` ``(n, d)``; returns self."""
         points = np.asarray(points, dtype="float64")
-        if points.ndim != 2 or len(points) < self.n_components:
+        steps = check_int("steps", steps, minimum=1)
+        if points.ndim != 2 or len(points) < max(2, self.n_components):
             raise ValueError(
                 f"Expected points of shape (n, d) with n >= n_components="
-                f"{self.n_components}. Received: shape={points.shape}"
+                f"{self.n_components} and n >= 2. Received: shape={points.shape}"
+            )
+        if not np.isfinite(points).all():
+            bad = np.argwhere(~np.isfinite(points))[0]
+            raise ValueError(
+                "Expected finite points. Received: points"
+                f"[{bad[0]}, {bad[1]}]={points[tuple(bad)]}"
             )
         n, dim = points.shape
         rng = np.random.default_rng(self.seed)
         self.means = points[rng.choice(n, self.n_components, replace=False)]
-        self.covariances = np.repeat(np.cov(points.T)[None], self.n_components, 0)
+        ridge = 1e-6 * np.eye(dim)  # keeps a component from collapsing to a point
+        # The ridge also keeps constant data (zero covariance) factorisable.
+        start = np.atleast_2d(np.cov(points.T)) + ridge  # (d, d), also for d = 1
+        self.covariances = np.repeat(start[None], self.n_components, 0)
         self.weights = np.full(self.n_components, 1 / self.n_components)
         self.history = []
-        ridge = 1e-6 * np.eye(dim)  # keeps a component from collapsing to a point
         for _ in range(steps):
             # E step: responsibilities r_ij = p(component j | x_i)
             joint = self._component_log_density(points) + np.log(self.weights)
@@ -92,7 +103,8 @@ class GaussianMixture:
 
     def sample(self, n: int, seed: int = 0) -> np.ndarray:
         """Draw ``n`` new points: pick a component by weight, then sample it."""
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(check_seed("seed", seed))
+        n = check_int("n", n, minimum=1)
         components = rng.choice(self.n_components, size=n, p=self.weights)
         noise = rng.standard_normal((n, self.means.shape[1]))
         chols = np.linalg.cholesky(self.covariances)[components]  # (n, d, d)

@@ -12,6 +12,8 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
+from keras_gen._checks import check_int
+
 PNG_DPI = 80
 
 
@@ -55,6 +57,10 @@ def image_grid(
     """
     images = _to_display(images)
     n = len(images)
+    if n == 0:
+        raise ValueError("Expected at least one image. Received: 0 images")
+    if ncols is not None:
+        check_int("ncols", ncols, minimum=1)
     ncols = ncols or math.ceil(math.sqrt(n))
     nrows = math.ceil(n / ncols)
     fig, axes = plt.subplots(
@@ -196,7 +202,8 @@ def mosaic(images, ncols: int = 8) -> np.ndarray:
         (56, 224)
     """
     images = _to_display(images)
-    if images.ndim != 3 or len(images) % ncols:
+    check_int("ncols", ncols, minimum=1)
+    if images.ndim != 3 or len(images) == 0 or len(images) % ncols:
         raise ValueError(
             f"Expected (n, h, w[, 1]) grey images with n a multiple of ncols={ncols}. "
             f"Received: shape={images.shape}"

@@ -214,6 +214,7 @@ def make_optimizer(
         >>> type(opt).__name__
         'AdamW'
     """
+    _checks.check_float("weight_decay", weight_decay, minimum=0)
     optimizer = keras.optimizers.AdamW(
         learning_rate=warmup_cosine(
             learning_rate, total_steps, warmup_steps, min_learning_rate
@@ -365,23 +366,25 @@ class StepTimer(keras.callbacks.Callback):
 def checkpoint_callback(directory: str, every_epoch: bool = True):
     """Save the whole model (``.keras``) at each epoch end into ``directory``.
 
+    Each file is written under a temporary name and renamed into place, so a
+    run killed while saving never leaves a checkpoint that will not load
+    (see :class:`keras_gen.callbacks.AtomicCheckpoint`).
+
     Args:
         directory: Folder for ``gpt_epoch_{epoch:03d}.keras`` files.
         every_epoch: Keep one file per epoch; otherwise keep only the best
             by validation loss in ``gpt_best.keras``.
 
     Returns:
-        A ``keras.callbacks.ModelCheckpoint``.
+        A :class:`keras_gen.callbacks.AtomicCheckpoint`.
     """
+    from keras_gen.callbacks import AtomicCheckpoint
+
     os.makedirs(directory, exist_ok=True)
     if every_epoch:
-        return keras.callbacks.ModelCheckpoint(
-            os.path.join(directory, "gpt_epoch_{epoch:03d}.keras")
-        )
-    return keras.callbacks.ModelCheckpoint(
-        os.path.join(directory, "gpt_best.keras"),
-        monitor="val_loss",
-        save_best_only=True,
+        return AtomicCheckpoint(os.path.join(directory, "gpt_epoch_{epoch:03d}.keras"))
+    return AtomicCheckpoint(
+        os.path.join(directory, "gpt_best.keras"), monitor="val_loss"
     )
 
 

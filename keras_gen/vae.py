@@ -42,7 +42,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gen._checks import check_int
+from keras_gen._checks import check_float, check_int
 from keras_gen.gan import (
     LEAKY_SLOPE,
     _check_image_shape,
@@ -201,6 +201,7 @@ def build_conv_encoder(
     latent_dim = _check_latent_dim(latent_dim)
     image_shape = _check_image_shape(image_shape)
     _check_divisible_by_4(image_shape)
+    check_int("base_filters", base_filters, minimum=1)
     images = keras.Input(shape=image_shape)  # (batch, h, w, c)
     hidden = layers.Conv2D(base_filters, 3, strides=2, padding="same")(images)
     hidden = _leaky()(hidden)  # (batch, h/2, w/2, f)
@@ -234,6 +235,7 @@ def build_conv_decoder(
     latent_dim = _check_latent_dim(latent_dim)
     height, width, channels = _check_image_shape(image_shape)
     _check_divisible_by_4((height, width, channels))
+    check_int("base_filters", base_filters, minimum=1)
     start = (height // 4, width // 4, 2 * base_filters)
     return keras.Sequential(
         [
@@ -392,9 +394,7 @@ class VAE(keras.Model):
                 f"Expected the decoder to output images of shape {self.image_shape}. "
                 f"Received: decoder output shape {decoded}"
             )
-        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or beta < 0:
-            raise ValueError(f"Expected beta >= 0. Received: beta={beta!r}")
-        self.beta = float(beta)
+        self.beta = check_float("beta", beta, minimum=0)  # refuses NaN and inf
         self.seed = seed
         self.sampling = Sampling(seed=seed, name="sampling")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")

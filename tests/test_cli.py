@@ -40,7 +40,10 @@ def test_bad_epochs_is_a_clear_error(capsys):
 
 
 def test_demo_writes_samples_curves_and_a_loadable_generator(fashion_test, tmp_path):
-    paths = cli.run_demo("fashion_mnist", epochs=1, out=str(tmp_path), seed=0)
+    # 256 of the 60,000 images: two steps check the wiring, not the training.
+    paths = cli.run_demo(
+        "fashion_mnist", epochs=1, out=str(tmp_path), seed=0, train_size=256
+    )
     for key in ("samples", "curves"):
         with open(paths[key], "rb") as handle:
             assert handle.read(4) == b"\x89PNG", key
@@ -50,7 +53,7 @@ def test_demo_writes_samples_curves_and_a_loadable_generator(fashion_test, tmp_p
         "samples_epoch_000.png",
         "samples_epoch_001.png",
     ]
-    assert not list(tmp_path.glob("*.partial*"))
+    assert not list(tmp_path.glob(".*"))  # no partial files, no backup left
     images = generator.predict(np.zeros((2, 100), "float32"), verbose=0)
     assert images.shape == (2, 28, 28, 1)
 
@@ -65,6 +68,29 @@ def test_failed_save_leaves_no_partial_file(tmp_path):
     with pytest.raises(OSError, match="disk full"):
         cli._save_atomically(Broken(), str(tmp_path / "generator.keras"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_data_command_checks_the_training_files_too(
+    fashion_test, tmp_path, capsys, monkeypatch
+):
+    """It said "checksums OK" with a corrupt training file (only test was read)."""
+    from keras_gen import data
+
+    source = data.find_data("fashion_mnist", download=False).location
+    for stem in data._FASHION_FILES:
+        name = f"{stem}.gz" if (source / f"{stem}.gz").exists() else stem
+        os.symlink(source / name, tmp_path / name)
+    damaged = next(tmp_path.glob("train-labels-idx1-ubyte*"))
+    payload = bytearray(damaged.read_bytes())
+    damaged.unlink()
+    payload[len(payload) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(payload))
+    monkeypatch.setenv("KERAS_GEN_DATA", str(tmp_path))
+    assert cli.main(["data"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    fashion = next(line for line in lines if line.startswith("fashion_mnist"))
+    assert "damaged" in fashion and str(damaged) in fashion
+    assert "checksums OK" not in fashion
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ def test_vocab_mismatch_and_bad_card_write_nothing(tmp_path):
     tokenizer = CharTokenizer.train("abc", byte_fallback=False)
     with pytest.raises(ValueError, match="vocab_size"):
         save_pretrained(tmp_path / "m", build_gpt(5, 8, 16, 2, 1), tokenizer)
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="JSON values"):
         save_pretrained(
             tmp_path / "m", build_gpt(3, 8, 16, 2, 1), tokenizer, {"x": object()}
         )

@@ -121,3 +121,35 @@ def test_errors(tmp_path):
     bad.write_text(json.dumps({"kind": "wordpiece"}))
     with pytest.raises(ValueError, match="kind 'char' or 'bpe'"):
         load_tokenizer(str(bad))
+
+
+#: SHA-256 of the JSON of the 744 merges that the original BPE trainer (which
+#: recounted every pair each round) learned from the whole default corpus.
+#: The incremental trainer must learn exactly the same ones.
+GOLDEN_MERGES_SHA256 = (
+    "c9b588120626780f0b2bd1f2f74f831d16f971e2eb42e6a50325ddbf4863f1f7"
+)
+GOLDEN_CORPUS_SHA256 = (
+    "2a95af4ac93f5b719944030ce3769070ddf827d847cba42192afa8da989e5dc4"
+)
+
+
+def test_incremental_bpe_learns_the_original_merges():
+    import hashlib
+
+    text = load_corpus()
+    if hashlib.sha256(text.encode()).hexdigest() != GOLDEN_CORPUS_SHA256:
+        pytest.skip("another Python release ships another pydoc_data text")
+    merges = BPETokenizer.train(text, vocab_size=1000).merges
+    assert len(merges) == 744
+    digest = hashlib.sha256(json.dumps(merges).encode()).hexdigest()
+    assert digest == GOLDEN_MERGES_SHA256
+
+
+def test_bpe_training_shows_progress(capsys):
+    BPETokenizer.train("ab " * 50 + "abc " * 20, vocab_size=266, progress=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and all(line.startswith("BPE: ") for line in lines)
+    assert lines[-1].startswith("BPE: ") and "merges in" in lines[-1]
+    BPETokenizer.train("ab ab", vocab_size=300)  # short text: silent by default
+    assert capsys.readouterr().out == ""

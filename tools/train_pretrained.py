@@ -10,9 +10,16 @@ The same seed and step count give the same weights on the same machine and
 TensorFlow version; ``tests/test_pretrained.py`` checks that the shipped model
 still reaches the validation loss recorded in its card.
 
+``--out`` is checked before any training: it must be a new or empty folder
+or a model folder (``save_pretrained`` replaces it as a whole, atomically),
+in a place that can be written. The training state is backed up after every
+evaluation in a hidden folder beside ``--out``; if the run is interrupted,
+running the same command again resumes from the last backup and reaches the
+same weights, since the batches after a resume are the same ones.
+
 Usage:
     PYTHONPATH=. .venv/bin/python tools/train_pretrained.py [--steps 1500]
-        [--out data/pretrained/pydoc-char-gpt] [--quick]
+        [--out data/pretrained/pydoc-char-gpt] [--quick] [--eval-every 100]
 """
 
 from __future__ import annotations
@@ -31,8 +38,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from keras_gen._files import check_writable_folder  # noqa: E402
+from keras_gen.callbacks import EpochBackup  # noqa: E402
 from keras_gen.pretrained import (  # noqa: E402
     DEFAULT_MODEL_DIR,
+    check_destination,
     save_pretrained,
     validation_loss,
 )
@@ -65,9 +75,26 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="20 steps: checks the script only"
     )
+    parser.add_argument(
+        "--eval-every",
+        type=int,
+        default=EVAL_EVERY,
+        help="steps between validation checks and backups (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     steps = 20 if args.quick else args.steps
-    eval_every = min(EVAL_EVERY, steps)
+    if steps < 1 or args.eval_every < 1:
+        parser.error(
+            "Expected --steps >= 1 and --eval-every >= 1. Received: "
+            f"--steps={steps}, --eval-every={args.eval_every}"
+        )
+    eval_every = min(args.eval_every, steps)
+    out = os.path.abspath(args.out)
+    try:  # before any work: a bad --out fails now, not after training
+        check_destination(out)
+        check_writable_folder(os.path.dirname(out), "the folder of --out")
+    except ValueError as error:
+        parser.error(str(error))
 
     text = load_corpus()
     tokenizer = CharTokenizer.train(text)
@@ -92,14 +119,31 @@ def main(argv=None) -> int:
         f"{BATCH_SIZE}x{MODEL.context_length} characters "
         f"({len(train_ids):,} training characters)."
     )
+    parent, name = os.path.split(out)
+    backup = EpochBackup(
+        os.path.join(parent, f".{name}.resume"),
+        {
+            "steps": steps,
+            "eval_every": eval_every,
+            "seed": args.seed,
+            "model": repr(MODEL),
+        },
+    )
+    model.optimizer.build(model.trainable_variables)  # so a backup can load
+    done = backup.restore(model)
+    if done:
+        print(f"Resuming the interrupted run after {done * eval_every} steps.")
     start = time.perf_counter()
-    history = model.fit(
-        train,
+    model.fit(
+        train.skip(done * eval_every),  # the batches the interrupted run had next
         steps_per_epoch=eval_every,
         epochs=steps // eval_every,
+        initial_epoch=done,
         validation_data=val,
         verbose=2,
+        callbacks=[backup],
     )
+    history = backup.history  # every epoch, including those before a resume
     minutes = (time.perf_counter() - start) / 60
     val_loss = validation_loss(model, tokenizer)  # what the test re-checks
     card = {
@@ -125,8 +169,8 @@ def main(argv=None) -> int:
         "seed": args.seed,
         "val_loss_nats_per_char": round(val_loss, 4),
         "val_bits_per_char": round(bits_per_character(val_loss), 4),
-        "val_loss_curve": [round(v, 4) for v in history.history["val_loss"]],
-        "train_loss_curve": [round(v, 4) for v in history.history["loss"]],
+        "val_loss_curve": [round(v, 4) for v in history["val_loss"]],
+        "train_loss_curve": [round(v, 4) for v in history["loss"]],
         "train_minutes": round(minutes, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
         "versions": {
@@ -135,14 +179,13 @@ def main(argv=None) -> int:
             "python": platform.python_version(),
         },
     }
-    save_pretrained(args.out, model, tokenizer, card)
-    size = sum(
-        os.path.getsize(os.path.join(args.out, n)) for n in os.listdir(args.out)
-    )
+    save_pretrained(out, model, tokenizer, card)
+    backup.discard()
+    size = sum(os.path.getsize(os.path.join(out, n)) for n in os.listdir(out))
     print(
         f"Validation loss {val_loss:.4f} nats/char "
         f"({bits_per_character(val_loss):.3f} bits/char) after {steps} steps "
-        f"in {minutes:.1f} min. Wrote {args.out} ({size / 1e6:.1f} MB)."
+        f"in {minutes:.1f} min. Wrote {out} ({size / 1e6:.1f} MB)."
     )
     return 0
 

@@ -1,0 +1,76 @@
+"""Interrupted runs: killed for real, then resumed to the same weights (B8, B9)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gen import cli
+
+DEMO = {"dataset": "fashion_mnist", "epochs": 3, "seed": 3, "train_size": 256}
+
+
+def _kill_after_first_backup(argv, backup_dir, timeout=300):
+    """Start ``argv``, SIGKILL it once a backup exists; return its output."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
+    )
+    deadline = time.monotonic() + timeout
+    try:
+        while not (
+            os.path.isdir(backup_dir)
+            and any(n.startswith("epoch-") for n in os.listdir(backup_dir))
+        ):
+            assert process.poll() is None, process.stdout.read().decode()[-3000:]
+            assert time.monotonic() < deadline, "no backup appeared"
+            time.sleep(0.02)
+        still_running = process.poll() is None
+        process.send_signal(signal.SIGKILL)
+        output = process.communicate()[0].decode()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert still_running, "the run finished before it could be killed"
+    assert process.returncode == -signal.SIGKILL
+    return output
+
+
+def test_killed_demo_resumes_to_the_same_weights(fashion_test, tmp_path):
+    killed = tmp_path / "killed"
+    argv = [sys.executable, "-m", "keras_gen.cli", "demo", "--out", str(killed)]
+    argv += ["--epochs", str(DEMO["epochs"]), "--seed", str(DEMO["seed"])]
+    argv += ["--train-size", str(DEMO["train_size"])]
+    _kill_after_first_backup(argv, killed / ".resume")
+    assert not (killed / "generator.keras").exists()
+
+    resumed = cli.run_demo(out=str(killed), **DEMO)
+    reference = cli.run_demo(out=str(tmp_path / "reference"), **DEMO)
+
+    for a, b in zip(
+        keras.models.load_model(resumed["generator"]).get_weights(),
+        keras.models.load_model(reference["generator"]).get_weights(),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+    assert not (killed / ".resume").exists()  # discarded once finished
+    assert [p for p in os.listdir(killed) if "partial" in p] == []
+    assert len(os.listdir(killed / "progress")) == DEMO["epochs"] + 1
+
+
+def test_resume_with_other_settings_is_refused(fashion_test, tmp_path):
+    from keras_gen.callbacks import EpochBackup
+
+    EpochBackup(tmp_path / ".resume", {"seed": 1})  # nothing written yet
+    (tmp_path / ".resume" / "epoch-000001").mkdir(parents=True)
+    (tmp_path / ".resume" / "epoch-000001" / "meta.json").write_text(
+        '{"epochs_done": 1, "settings": {"seed": 1}, "history": {}}'
+    )
+    with pytest.raises(ValueError, match="same settings"):
+        cli.run_demo(out=str(tmp_path), **DEMO)
