@@ -261,15 +261,50 @@ def _has_convolutions(*models) -> bool:
 def _training_noise(shape, seed_generator):
     """Standard-normal noise for a train step, seeded from a SeedGenerator.
 
-    TensorFlow directly: inside an XLA-compiled step on CPU (TF 2.21),
-    ``keras.random.normal`` picks the "auto_select" RNG, which compiles to a
-    kernel about 12x slower than Philox (6 ms against 0.5 ms for 128x100
-    draws, measured in benchmarks/RESULTS.md) - a third of the whole GAN step.
+    On TensorFlow it calls TensorFlow directly: inside an XLA-compiled step on
+    CPU (TF 2.21), ``keras.random.normal`` picks the "auto_select" RNG, which
+    compiles to a kernel about 12x slower than Philox (6 ms against 0.5 ms for
+    128x100 draws, measured in benchmarks/RESULTS.md) - a third of the whole
+    GAN step. Other backends (JAX) use ``keras.random.normal``.
+
+    Under a ``tf.distribute`` strategy every replica draws the noise of the
+    whole global batch from the shared seed and keeps its own rows, so N
+    replicas see exactly the noise one device would at the same global batch
+    (and never the same noise twice).
     """
+    if keras.backend.backend() != "tensorflow":
+        return keras.random.normal(shape, seed=seed_generator)
+
     import tensorflow as tf
 
     seed = ops.cast(seed_generator.next(), "int32")
-    return tf.random.stateless_normal(shape, seed=seed, alg="philox")
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context is not None else 1
+    if replicas == 1:
+        return tf.random.stateless_normal(shape, seed=seed, alg="philox")
+    rows = shape[0]
+    noise = tf.random.stateless_normal(
+        (rows * replicas, *shape[1:]), seed=seed, alg="philox"
+    )  # (global_batch, ...)
+    start = rows * ops.cast(context.replica_id_in_sync_group, "int32")
+    return noise[start : start + rows]  # (batch, ...) of this replica
+
+
+def _per_replica(loss):
+    """Divide a loss by the number of replicas before taking gradients.
+
+    Under ``tf.distribute.MirroredStrategy`` each replica computes the mean
+    over its share of the batch, and Keras' optimizer then *sums* the
+    replicas' gradients. Dividing by the replica count makes that sum the
+    gradient of the mean over the global batch, as Keras' built-in losses do.
+    Without a strategy (one replica) and on other backends it is the identity.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return loss
+    import tensorflow as tf
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else loss / replicas
 
 
 def _bce_with_logits(logits, target_is_real: bool):
@@ -423,7 +458,8 @@ class GAN(keras.Model):
             d_loss = _bce_with_logits(real_logits, True) + _bce_with_logits(
                 fake_logits, False
             )
-        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            scaled_loss = _per_replica(d_loss)  # inside the tape: it is recorded
+        grads = tape.gradient(scaled_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(
             zip(grads, self.discriminator.trainable_weights, strict=True)
         )
@@ -437,7 +473,8 @@ class GAN(keras.Model):
             # Non-saturating loss: maximise log D(G(z)) rather than minimise
             # log(1 - D(G(z))), whose gradient vanishes early in training.
             g_loss = _bce_with_logits(fake_logits_g, True)
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            scaled_loss = _per_replica(g_loss)
+        grads = tape.gradient(scaled_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(
             zip(grads, self.generator.trainable_weights, strict=True)
         )

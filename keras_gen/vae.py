@@ -47,6 +47,7 @@ from keras_gen.gan import (
     _check_image_shape,
     _check_latent_dim,
     _has_convolutions,
+    _per_replica,
     _training_noise,
     latent_vectors,
 )
@@ -298,7 +299,7 @@ class Sampling(layers.Layer):
     def call(self, inputs, noise=None):
         z_mean, z_log_var = inputs
         if noise is None:
-            # Philox through TensorFlow, as in the GAN: fast inside XLA on CPU.
+            # Philox on TensorFlow, as in the GAN: fast inside XLA on CPU.
             noise = _training_noise(ops.shape(z_mean), self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * noise  # (batch, latent_dim)
 
@@ -405,6 +406,7 @@ class VAE(keras.Model):
 
     def call(self, images, training=False):
         """Reconstruct images through the mean latent vector, in [-1, 1]."""
+        self._check_batch(images)
         z_mean, _ = self.encoder(images, training=training)
         return ops.tanh(self.decoder(z_mean, training=training) / 2.0)
 
@@ -428,19 +430,32 @@ class VAE(keras.Model):
         self.loss_tracker.update_state(reconstruction + kl)
         return {m.name: m.result() for m in self.metrics}
 
-    def train_step(self, data):
-        # TensorFlow directly: Keras 3 has no backend-neutral GradientTape
-        # (as in keras_gen.gan.GAN.train_step).
-        import tensorflow as tf
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """The training objective ``reconstruction + beta * kl``, batch mean.
 
-        images = data[0] if isinstance(data, (tuple, list)) else data
-        self._check_batch(images)
-        with tf.GradientTape() as tape:
-            reconstruction, kl = self._terms(images, training=True)  # (batch,) each
-            objective = ops.mean(reconstruction) + self.beta * ops.mean(kl)
-        grads = tape.gradient(objective, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights, strict=True))
-        return self._track(reconstruction, kl)
+        Keras' own ``train_step`` calls this on every backend (TensorFlow,
+        JAX), so the VAE needs no backend-specific training code. It draws the
+        latent sample itself, so ``y_pred`` (the mean reconstruction from
+        :meth:`call`) is not used; XLA and TensorFlow's graph pruning drop it.
+
+        Args:
+            x: A batch of images ``(batch, *image_shape)`` in [-1, 1].
+            y: Ignored (a VAE has no targets).
+            y_pred: Ignored.
+            sample_weight: Ignored.
+            training: Whether the encoder and decoder run in training mode.
+
+        Returns:
+            A scalar: the objective, divided by the number of replicas under a
+            ``tf.distribute`` strategy (whose optimizer sums their gradients).
+        """
+        self._check_batch(x)
+        reconstruction, kl = self._terms(x, training=training)  # (batch,) each
+        self._track(reconstruction, kl)
+        objective = ops.mean(reconstruction) + self.beta * ops.mean(kl)
+        return _per_replica(objective)
 
     def test_step(self, data):
         images = data[0] if isinstance(data, (tuple, list)) else data
