@@ -78,23 +78,30 @@ def compare(train, scope_one, scope_two):
     }
 """
 
-_MIRRORED = r"""
+_MIRRORED = (
+    r"""
 import contextlib
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(
     cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-""" + _TRAINERS + r"""
+"""
+    + _TRAINERS
+    + r"""
 strategy = tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"])
 assert strategy.num_replicas_in_sync == 2
 print(json.dumps({name: compare(train, contextlib.nullcontext, strategy.scope)
                   for name, train in
                   [("gan", train_gan), ("vae", train_vae), ("gpt", train_gpt)]}))
 """
+)
 
-_JAX = r"""
+_JAX = (
+    r"""
 import contextlib, tempfile
-""" + _TRAINERS + r"""
+"""
+    + _TRAINERS
+    + r"""
 assert keras.backend.backend() == "jax"
 devices = keras.distribution.list_devices("cpu")
 assert len(devices) == 2, devices
@@ -135,6 +142,7 @@ with tempfile.TemporaryDirectory() as folder:
 results["reloaded"] = reloaded
 print(json.dumps(results))
 """
+)
 
 
 def _run(script, backend, extra_env=None):
