@@ -328,6 +328,14 @@ class GAN(keras.Model):
     ``fit()`` reports ``d_loss``, ``g_loss`` and the discriminator's mean
     probabilities ``d_real`` (on real images) and ``d_fake`` (on fakes).
 
+    Backends: the training step is TensorFlow-only (``tf.GradientTape`` with
+    two optimizers; Keras 3 has no backend-neutral tape), so ``fit()`` needs
+    ``KERAS_BACKEND=tensorflow``; the networks themselves are plain Keras and
+    generate on any backend. It trains correctly under
+    ``tf.distribute.MirroredStrategy``: build and compile the GAN inside
+    ``strategy.scope()`` and batch the data at the global batch size
+    (``tests/test_distribute.py`` checks that two replicas match one device).
+
     Args:
         generator: Model mapping ``(batch, latent_dim)`` to images.
         discriminator: Model mapping images to logits ``(batch, 1)``.

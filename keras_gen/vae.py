@@ -320,6 +320,11 @@ class VAE(keras.Model):
     ``loss`` is still the plain negative ELBO, so runs with different ``beta``
     stay comparable.
 
+    Backends: training goes through :meth:`compute_loss` and Keras' own
+    ``train_step``, so it runs on TensorFlow and JAX alike, under
+    ``tf.distribute.MirroredStrategy`` (build and compile inside
+    ``strategy.scope()``) and under ``keras.distribution.DataParallel``.
+
     Args:
         encoder: Model mapping images to ``[z_mean, z_log_var]``.
         decoder: Model mapping ``(batch, latent_dim)`` to pixel logits.
