@@ -258,6 +258,25 @@ def _has_convolutions(*models) -> bool:
     )
 
 
+def _xla_by_default(*models) -> bool:
+    """What ``jit_compile="auto"`` means for the GAN and the VAE.
+
+    XLA on for dense networks, off for convolutional ones (measured on CPU,
+    see :meth:`GAN.compile`), and off under a ``tf.distribute`` strategy with
+    several replicas: there Keras' XLA-compiled step fails with "Trying to
+    access resource ... located in device ...:1 from device ...:0" (TensorFlow
+    2.21, ``tests/test_distribute.py``'s setting).
+    """
+    if _has_convolutions(*models):
+        return False
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+            return False
+    return True
+
+
 def _training_noise(shape, seed_generator):
     """Standard-normal noise for a train step, seeded from a SeedGenerator.
 
@@ -393,11 +412,13 @@ class GAN(keras.Model):
                 convolutional ones: ``benchmarks/gan_throughput.py`` measures
                 XLA faster for the article's dense GAN on CPU and several times
                 slower for the DCGAN pair (TensorFlow 2.21). Keras' own
-                ``"auto"`` would always switch it off on a CPU.
+                ``"auto"`` would always switch it off on a CPU. Off under a
+                ``tf.distribute`` strategy with several replicas, where XLA
+                fails.
             **kwargs: Passed to ``keras.Model.compile``.
         """
         if jit_compile == "auto":
-            jit_compile = not _has_convolutions(self.generator, self.discriminator)
+            jit_compile = _xla_by_default(self.generator, self.discriminator)
         super().compile(jit_compile=jit_compile, **kwargs)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)

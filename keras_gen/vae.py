@@ -46,9 +46,9 @@ from keras_gen.gan import (
     LEAKY_SLOPE,
     _check_image_shape,
     _check_latent_dim,
-    _has_convolutions,
     _per_replica,
     _training_noise,
+    _xla_by_default,
     latent_vectors,
 )
 
@@ -380,11 +380,12 @@ class VAE(keras.Model):
             optimizer: Default ``Adam(1e-3)``.
             jit_compile: ``"auto"`` turns XLA on for dense networks and off for
                 convolutional ones, as :meth:`keras_gen.gan.GAN.compile` does
-                (``benchmarks/image_quality.py`` prints the step rates).
+                (``benchmarks/image_quality.py`` prints the step rates), and
+                off under a ``tf.distribute`` strategy with several replicas.
             **kwargs: Passed to ``keras.Model.compile``.
         """
         if jit_compile == "auto":
-            jit_compile = not _has_convolutions(self.encoder, self.decoder)
+            jit_compile = _xla_by_default(self.encoder, self.decoder)
         super().compile(
             optimizer=optimizer or keras.optimizers.Adam(1e-3),
             jit_compile=jit_compile,

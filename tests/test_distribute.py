@@ -90,9 +90,19 @@ tf.config.set_logical_device_configuration(
     + r"""
 strategy = tf.distribute.MirroredStrategy(["CPU:0", "CPU:1"])
 assert strategy.num_replicas_in_sync == 2
-print(json.dumps({name: compare(train, contextlib.nullcontext, strategy.scope)
-                  for name, train in
-                  [("gan", train_gan), ("vae", train_vae), ("gpt", train_gpt)]}))
+results = {name: compare(train, contextlib.nullcontext, strategy.scope)
+           for name, train in
+           [("gan", train_gan), ("vae", train_vae), ("gpt", train_gpt)]}
+# jit_compile="auto" must not pick XLA under the strategy (it fails there).
+with strategy.scope():
+    dense_gan = gan.GAN(gan.build_generator(4, (8, 8, 1)),
+                        gan.build_discriminator((8, 8, 1)))
+    dense_gan.compile()
+    dense_vae = vae.VAE(vae.build_encoder(2, (8, 8, 1)),
+                        vae.build_decoder(2, (8, 8, 1)))
+    dense_vae.compile()
+results["auto_jit"] = [dense_gan.jit_compile, dense_vae.jit_compile]
+print(json.dumps(results))
 """
 )
 
@@ -180,6 +190,7 @@ def test_mirrored_strategy_matches_one_device():
     # The runs really trained (so equal numbers are not two untouched models).
     assert results["gan"]["one"]["d_loss"][0] != results["gan"]["one"]["d_loss"][1]
     assert results["gpt"]["one"]["loss"][1] < results["gpt"]["one"]["loss"][0]
+    assert results["auto_jit"] == [False, False]
 
 
 def test_jax_data_parallel_and_saving():
