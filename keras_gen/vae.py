@@ -444,7 +444,8 @@ class VAE(keras.Model):
         Keras' own ``train_step`` calls this on every backend (TensorFlow,
         JAX), so the VAE needs no backend-specific training code. It draws the
         latent sample itself, so ``y_pred`` (the mean reconstruction from
-        :meth:`call`) is not used; XLA and TensorFlow's graph pruning drop it.
+        :meth:`call`) is not used: under XLA (the default for dense VAEs, and
+        always on JAX) the compiler removes that unused pass.
 
         Args:
             x: A batch of images ``(batch, *image_shape)`` in [-1, 1].
