@@ -1,6 +1,6 @@
 # keras-gen: two commands from a fresh clone.
 #   make demo   train the article's GAN, write outputs/ (about 3 minutes on 2 CPU cores)
-#   make test   lint, unit tests and every notebook in fast mode (about 11 minutes)
+#   make test   lint, unit tests and every notebook in fast mode, on 2 workers
 # Both create or reuse .venv and make sure Fashion-MNIST is on disk.
 
 PYTHON ?= python3
@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test unit nbtest lint notebooks data bench pretrained clean
+.PHONY: help demo test unit nbtest lint notebooks data bench pretrained clean classifier
 
 help:
 	@echo "make demo       train the article's GAN on Fashion-MNIST, write outputs/"
@@ -65,8 +65,24 @@ nbtest: data
 	KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest \
 	  --nbval-lax --nbval-current-env notebooks
 
-test: data lint
-	KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest --doctest-modules \
+# Two pytest workers (pytest-xdist), one per core: while one runs TensorFlow
+# the other overlaps what runs on one thread (kernel start-up, imports,
+# plotting). --dist loadfile keeps each notebook, with its cells in order as
+# nbval needs, and each test module on one worker. TEST_WORKERS=0 runs
+# everything in one process, as before.
+TEST_WORKERS ?= 2
+
+# The quality classifier (keras_gen.classifier) is trained once per machine and
+# cached; training it here, before the workers start, stops two of them from
+# training it at the same time on a fresh machine.
+CLASSIFIER := $(or $(KERAS_GEN_CACHE),$(HOME)/.cache/keras_gen)/classifiers/fashion_mnist_classifier.keras
+classifier: data
+	@test -f "$(CLASSIFIER)" || KERAS_GEN_OFFLINE=1 $(BIN)/python -c \
+	  "from keras_gen.classifier import load_classifier; load_classifier('fashion_mnist')"
+
+test: data lint classifier
+	KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest \
+	  -n $(TEST_WORKERS) --dist loadfile --doctest-modules \
 	  --nbval-lax --nbval-current-env keras_gen tests notebooks
 
 # Stored notebook outputs come from this target only: a real full-mode run.

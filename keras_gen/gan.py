@@ -254,18 +254,72 @@ def _has_convolutions(*models) -> bool:
     )
 
 
+def _xla_by_default(*models) -> bool:
+    """What ``jit_compile="auto"`` means for the GAN and the VAE.
+
+    XLA on for dense networks, off for convolutional ones (measured on CPU,
+    see :meth:`GAN.compile`), and off under a ``tf.distribute`` strategy with
+    several replicas: there Keras' XLA-compiled step fails with "Trying to
+    access resource ... located in device ...:1 from device ...:0" (TensorFlow
+    2.21, ``tests/test_distribute.py``'s setting).
+    """
+    if _has_convolutions(*models):
+        return False
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.distribute.get_strategy().num_replicas_in_sync > 1:
+            return False
+    return True
+
+
 def _training_noise(shape, seed_generator):
     """Standard-normal noise for a train step, seeded from a SeedGenerator.
 
-    TensorFlow directly: inside an XLA-compiled step on CPU (TF 2.21),
-    ``keras.random.normal`` picks the "auto_select" RNG, which compiles to a
-    kernel about 12x slower than Philox (6 ms against 0.5 ms for 128x100
-    draws, measured in benchmarks/RESULTS.md) - a third of the whole GAN step.
+    On TensorFlow it calls TensorFlow directly: inside an XLA-compiled step on
+    CPU (TF 2.21), ``keras.random.normal`` picks the "auto_select" RNG, which
+    compiles to a kernel about 12x slower than Philox (6 ms against 0.5 ms for
+    128x100 draws, measured in benchmarks/RESULTS.md) - a third of the whole
+    GAN step. Other backends (JAX) use ``keras.random.normal``.
+
+    Under a ``tf.distribute`` strategy every replica draws the noise of the
+    whole global batch from the shared seed and keeps its own rows, so N
+    replicas see exactly the noise one device would at the same global batch
+    (and never the same noise twice).
     """
+    if keras.backend.backend() != "tensorflow":
+        return keras.random.normal(shape, seed=seed_generator)
+
     import tensorflow as tf
 
     seed = ops.cast(seed_generator.next(), "int32")
-    return tf.random.stateless_normal(shape, seed=seed, alg="philox")
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context is not None else 1
+    if replicas == 1:
+        return tf.random.stateless_normal(shape, seed=seed, alg="philox")
+    rows = shape[0]
+    noise = tf.random.stateless_normal(
+        (rows * replicas, *shape[1:]), seed=seed, alg="philox"
+    )  # (global_batch, ...)
+    start = rows * ops.cast(context.replica_id_in_sync_group, "int32")
+    return noise[start : start + rows]  # (batch, ...) of this replica
+
+
+def _per_replica(loss):
+    """Divide a loss by the number of replicas before taking gradients.
+
+    Under ``tf.distribute.MirroredStrategy`` each replica computes the mean
+    over its share of the batch, and Keras' optimizer then *sums* the
+    replicas' gradients. Dividing by the replica count makes that sum the
+    gradient of the mean over the global batch, as Keras' built-in losses do.
+    Without a strategy (one replica) and on other backends it is the identity.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return loss
+    import tensorflow as tf
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else loss / replicas
 
 
 def _bce_with_logits(logits, target_is_real: bool):
@@ -288,6 +342,14 @@ class GAN(keras.Model):
 
     ``fit()`` reports ``d_loss``, ``g_loss`` and the discriminator's mean
     probabilities ``d_real`` (on real images) and ``d_fake`` (on fakes).
+
+    Backends: the training step is TensorFlow-only (``tf.GradientTape`` with
+    two optimizers; Keras 3 has no backend-neutral tape), so ``fit()`` needs
+    ``KERAS_BACKEND=tensorflow``; the networks themselves are plain Keras and
+    generate on any backend. It trains correctly under
+    ``tf.distribute.MirroredStrategy``: build and compile the GAN inside
+    ``strategy.scope()`` and batch the data at the global batch size
+    (``tests/test_distribute.py`` checks that two replicas match one device).
 
     Args:
         generator: Model mapping ``(batch, latent_dim)`` to images.
@@ -356,11 +418,13 @@ class GAN(keras.Model):
                 convolutional ones: ``benchmarks/gan_throughput.py`` measures
                 XLA faster for the article's dense GAN on CPU and several times
                 slower for the DCGAN pair (TensorFlow 2.21). Keras' own
-                ``"auto"`` would always switch it off on a CPU.
+                ``"auto"`` would always switch it off on a CPU. Off under a
+                ``tf.distribute`` strategy with several replicas, where XLA
+                fails.
             **kwargs: Passed to ``keras.Model.compile``.
         """
         if jit_compile == "auto":
-            jit_compile = not _has_convolutions(self.generator, self.discriminator)
+            jit_compile = _xla_by_default(self.generator, self.discriminator)
         super().compile(jit_compile=jit_compile, **kwargs)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
@@ -429,7 +493,8 @@ class GAN(keras.Model):
             d_loss = _bce_with_logits(real_logits, True) + _bce_with_logits(
                 fake_logits, False
             )
-        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            scaled_loss = _per_replica(d_loss)  # inside the tape: it is recorded
+        grads = tape.gradient(scaled_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(
             zip(grads, self.discriminator.trainable_weights, strict=True)
         )
@@ -443,7 +508,8 @@ class GAN(keras.Model):
             # Non-saturating loss: maximise log D(G(z)) rather than minimise
             # log(1 - D(G(z))), whose gradient vanishes early in training.
             g_loss = _bce_with_logits(fake_logits_g, True)
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+            scaled_loss = _per_replica(g_loss)
+        grads = tape.gradient(scaled_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(
             zip(grads, self.generator.trainable_weights, strict=True)
         )

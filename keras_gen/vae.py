@@ -47,8 +47,9 @@ from keras_gen.gan import (
     LEAKY_SLOPE,
     _check_image_shape,
     _check_latent_dim,
-    _has_convolutions,
+    _per_replica,
     _training_noise,
+    _xla_by_default,
     latent_vectors,
 )
 
@@ -335,7 +336,7 @@ class Sampling(layers.Layer):
     def call(self, inputs, noise=None):
         z_mean, z_log_var = inputs
         if noise is None:
-            # Philox through TensorFlow, as in the GAN: fast inside XLA on CPU.
+            # Philox on TensorFlow, as in the GAN: fast inside XLA on CPU.
             noise = _training_noise(ops.shape(z_mean), self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * noise  # (batch, latent_dim)
 
@@ -355,6 +356,11 @@ class VAE(keras.Model):
     minimises ``reconstruction + beta * kl``; with ``beta != 1`` the reported
     ``loss`` is still the plain negative ELBO, so runs with different ``beta``
     stay comparable.
+
+    Backends: training goes through :meth:`compute_loss` and Keras' own
+    ``train_step``, so it runs on TensorFlow and JAX alike, under
+    ``tf.distribute.MirroredStrategy`` (build and compile inside
+    ``strategy.scope()``) and under ``keras.distribution.DataParallel``.
 
     Args:
         encoder: Model mapping images to ``[z_mean, z_log_var]``.
@@ -409,11 +415,12 @@ class VAE(keras.Model):
             optimizer: Default ``Adam(1e-3)``.
             jit_compile: ``"auto"`` turns XLA on for dense networks and off for
                 convolutional ones, as :meth:`keras_gen.gan.GAN.compile` does
-                (``benchmarks/image_quality.py`` prints the step rates).
+                (``benchmarks/image_quality.py`` prints the step rates), and
+                off under a ``tf.distribute`` strategy with several replicas.
             **kwargs: Passed to ``keras.Model.compile``.
         """
         if jit_compile == "auto":
-            jit_compile = not _has_convolutions(self.encoder, self.decoder)
+            jit_compile = _xla_by_default(self.encoder, self.decoder)
         super().compile(
             optimizer=optimizer or keras.optimizers.Adam(1e-3),
             jit_compile=jit_compile,
@@ -440,6 +447,7 @@ class VAE(keras.Model):
 
     def call(self, images, training=False):
         """Reconstruct images through the mean latent vector, in [-1, 1]."""
+        self._check_batch(images)
         z_mean, _ = self.encoder(images, training=training)
         return ops.tanh(self.decoder(z_mean, training=training) / 2.0)
 
@@ -463,19 +471,33 @@ class VAE(keras.Model):
         self.loss_tracker.update_state(reconstruction + kl)
         return {m.name: m.result() for m in self.metrics}
 
-    def train_step(self, data):
-        # TensorFlow directly: Keras 3 has no backend-neutral GradientTape
-        # (as in keras_gen.gan.GAN.train_step).
-        import tensorflow as tf
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """The training objective ``reconstruction + beta * kl``, batch mean.
 
-        images = data[0] if isinstance(data, (tuple, list)) else data
-        self._check_batch(images)
-        with tf.GradientTape() as tape:
-            reconstruction, kl = self._terms(images, training=True)  # (batch,) each
-            objective = ops.mean(reconstruction) + self.beta * ops.mean(kl)
-        grads = tape.gradient(objective, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights, strict=True))
-        return self._track(reconstruction, kl)
+        Keras' own ``train_step`` calls this on every backend (TensorFlow,
+        JAX), so the VAE needs no backend-specific training code. It draws the
+        latent sample itself, so ``y_pred`` (the mean reconstruction from
+        :meth:`call`) is not used: under XLA (the default for dense VAEs, and
+        always on JAX) the compiler removes that unused pass.
+
+        Args:
+            x: A batch of images ``(batch, *image_shape)`` in [-1, 1].
+            y: Ignored (a VAE has no targets).
+            y_pred: Ignored.
+            sample_weight: Ignored.
+            training: Whether the encoder and decoder run in training mode.
+
+        Returns:
+            A scalar: the objective, divided by the number of replicas under a
+            ``tf.distribute`` strategy (whose optimizer sums their gradients).
+        """
+        self._check_batch(x)
+        reconstruction, kl = self._terms(x, training=training)  # (batch,) each
+        self._track(reconstruction, kl)
+        objective = ops.mean(reconstruction) + self.beta * ops.mean(kl)
+        return _per_replica(objective)
 
     def test_step(self, data):
         images = data[0] if isinstance(data, (tuple, list)) else data

@@ -32,6 +32,13 @@ def test_environment_python_satisfies_requires_python():
 def test_dev_extra_has_what_make_test_runs():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     dev = " ".join(project["optional-dependencies"]["dev"])
-    for tool in ("pytest", "nbval", "ipykernel", "ruff"):
+    for tool in ("pytest", "nbval", "ipykernel", "ruff", "pytest-xdist", "jax[cpu]"):
         assert tool in dev
     assert project["scripts"]["keras-gen"] == "keras_gen.cli:main"
+
+
+def test_gpu_extra_pins_tensorflow_to_the_runtime_range():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    (runtime,) = [d for d in project["dependencies"] if d.startswith("tensorflow")]
+    (gpu,) = project["optional-dependencies"]["gpu"]
+    assert gpu == runtime.replace("tensorflow", "tensorflow[and-cuda]", 1)
