@@ -33,7 +33,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from keras_gen import data
+from keras_gen import _checks, data
 
 CACHE_ENV_VAR = "KERAS_GEN_CACHE"
 #: Width of the penultimate Dense layer, whose activations are the features.
@@ -84,10 +84,14 @@ def build_classifier(num_classes: int = 10) -> keras.Sequential:
         in [-1, 1] to logits ``(batch, num_classes)``; the layer named
         ``"features"`` gives the ``(batch, 64)`` features.
 
+    Raises:
+        ValueError: ``num_classes`` is not an int >= 2.
+
     Example:
         >>> build_classifier().count_params()
         220234
     """
+    num_classes = _checks.check_int("num_classes", num_classes, minimum=2)
     return keras.Sequential(
         [
             keras.Input(shape=(28, 28, 1)),

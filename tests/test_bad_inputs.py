@@ -28,7 +28,17 @@ import zlib
 import numpy as np
 import pytest
 
-from keras_gen import callbacks, cli, data, gan, metrics, mixture, plotting, training
+from keras_gen import (
+    callbacks,
+    classifier,
+    cli,
+    data,
+    gan,
+    metrics,
+    mixture,
+    plotting,
+    training,
+)
 from keras_gen import pretrained as pre
 from keras_gen import tokenizers as tok
 from keras_gen import vae as vae_module
@@ -434,6 +444,12 @@ CASES = [
         lambda e: vae_module.build_conv_decoder(base_filters=0),
         ValueError,
         "Expected base_filters >= 1",
+    ),
+    (
+        "quality classifier num_classes 0",
+        lambda e: classifier.build_classifier(num_classes=0),
+        ValueError,
+        "Expected num_classes >= 2",
     ),
     ("toy data seed -1", lambda e: data.make_toy_2d(seed=-1), ValueError, "seed=-1"),
     (
