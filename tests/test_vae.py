@@ -150,7 +150,7 @@ def test_bad_inputs():
         vae.VAE(encoder, vae.build_decoder(2, (4, 4, 1)))
     with pytest.raises(ValueError, match=r"divisible by 4 \(two stride-2 steps\)"):
         vae.build_conv_encoder(image_shape=(30, 28, 1))
-    with pytest.raises(ValueError, match="Expected latent_dim > 0"):
+    with pytest.raises(ValueError, match="Expected latent_dim >= 1"):
         vae.build_decoder(0)
     model = vae.VAE(encoder, decoder)
     model.compile()
