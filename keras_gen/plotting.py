@@ -225,21 +225,24 @@ def side_by_side(named_images: dict, ncols: int = 8, title: str | None = None):
     """
     mosaics = {name: mosaic(images, ncols) for name, images in named_images.items()}
     # Each panel has its mosaic's shape (3 inches high, at most 15 inches wide
-    # in all), so no white strip is left beside or below the images.
+    # in all), so no white strip is left beside or below the images, unless a
+    # panel title needs more width than its images (about 0.09 inch a letter).
     height, width = next(iter(mosaics.values())).shape
     panel_height = min(3.0, 15.0 / (len(mosaics) * width / height))
+    longest_title = max(len(str(name)) for name in mosaics)
+    panel_width = max(panel_height * width / height, 0.09 * longest_title + 0.2)
     fig, axes = plt.subplots(
         1,
         len(mosaics),
         figsize=(
-            panel_height * width / height * len(mosaics),
+            panel_width * len(mosaics),
             panel_height + 0.4 + (0.4 if title else 0),
         ),
         squeeze=False,
     )
     for ax, (name, picture) in zip(axes[0], mosaics.items(), strict=True):
         ax.imshow(picture, cmap="gray", vmin=0, vmax=1)
-        ax.set_title(name)
+        ax.set_title(name, fontsize=10)
         ax.axis("off")
     if title:
         fig.suptitle(title)
