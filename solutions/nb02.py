@@ -124,7 +124,12 @@ def main(n_images: int = 20_000, epochs: int = 5) -> None:
         f"against {gap['normal']:.3f}: it tells real from fake {tell} well, "
         f"so the generator's signal "
         f"{'weakens' if tell == 'less' else 'stays strong'}; the diversity ratio "
-        f"goes from {runs['normal'][2]:.2f} to {runs['10x slower'][2]:.2f}."
+        f"goes from {runs['normal'][2]:.2f} to {runs['10x slower'][2]:.2f}"
+        + (
+            ": mode collapse, nearly one image for every z."
+            if runs["10x slower"][2] < 0.2 <= runs["normal"][2]
+            else "."
+        )
     )
 
     wide = wide_generator()

@@ -80,8 +80,22 @@ def compare_latent_sizes(
     return results
 
 
-def main(seconds: float = 30.0, n_samples: int = 1000, subset=None) -> None:
-    """Print each exercise's answer as this run observes it."""
+def main(
+    seconds: float = 30.0,
+    n_samples: int = 1000,
+    subset=None,
+    floor_sizes=(250, 500, 1000, 2000),
+    latent_sizes=(2, 8, 32),
+) -> None:
+    """Print each exercise's answer as this run observes it.
+
+    Args:
+        seconds: Training time of each VAE in exercise 3.
+        n_samples: Samples per quality score in exercise 3.
+        subset: Training images to use (``None``: all 60,000).
+        floor_sizes: Sample counts for exercise 2.
+        latent_sizes: Latent sizes for exercise 3.
+    """
     model = coin_flip_vae()
     test, _ = data.load_images("fashion_mnist", "test")
     measured = metrics.evaluate_elbo(model, test[:500])
@@ -90,7 +104,7 @@ def main(seconds: float = 30.0, n_samples: int = 1000, subset=None) -> None:
         f"784 ln 2 = {COIN_FLIP_NATS:.1f} by hand"
     )
 
-    floors = floor_by_sample_size()
+    floors = floor_by_sample_size(floor_sizes)
     print("2. real-data floor by sample count n:")
     for n, floor in floors.items():
         print(f"   n={n:5}: floor {floor:6.2f}   floor x n = {floor * n:7.0f}")
@@ -104,7 +118,9 @@ def main(seconds: float = 30.0, n_samples: int = 1000, subset=None) -> None:
         "another feature network) cannot be compared."
     )
 
-    results = compare_latent_sizes(seconds=seconds, n_samples=n_samples, subset=subset)
+    results = compare_latent_sizes(
+        latent_sizes, seconds=seconds, n_samples=n_samples, subset=subset
+    )
     print(f"3. dense VAEs, {seconds:.0f} s each, {n_samples} samples per score:")
     for latent_dim, result in results.items():
         print(

@@ -95,16 +95,24 @@ def shuffle_cost(model, val_ids, context_length: int = 64, n: int = 256, seed=0)
     return loss(x), loss(shuffled)
 
 
-def main(steps: int = 600, corpus: str | None = None) -> None:
+def main(
+    steps: int = 600,
+    corpus: str | None = None,
+    sizes=(300, 512, 1024),
+    jit_compile: bool = True,
+) -> None:
     """Print each exercise's answer as this run observes it.
 
     Args:
         steps: Training steps of each model in exercise 3.
         corpus: Text to use instead of :func:`keras_gen.text.load_corpus`.
+        sizes: BPE vocabulary sizes for exercise 1 (the middle one is reused
+            for exercise 2).
+        jit_compile: Compile the training step with XLA (pays off for long runs).
     """
     corpus = corpus or load_corpus()
     train_text, val_text = split_corpus(corpus, 0.1)
-    ratios = compression_by_vocab(train_text, val_text)
+    ratios = compression_by_vocab(train_text, val_text, sizes)
     print("1. characters per BPE token on the held-out text:")
     previous = None
     for size, ratio in ratios.items():
@@ -119,7 +127,7 @@ def main(steps: int = 600, corpus: str | None = None) -> None:
         + (": the gains flatten." if gains[-1] < gains[0] else ".")
     )
 
-    bpe = BPETokenizer.train(train_text, 512)
+    bpe = BPETokenizer.train(train_text, sizes[len(sizes) // 2])
     costs = tokens_needed(bpe, SENTENCES)
     print("2. BPE tokens per character (merges learned from English):")
     for name, text in SENTENCES.items():
@@ -159,6 +167,7 @@ def main(steps: int = 600, corpus: str | None = None) -> None:
             model,
             make_optimizer(2e-3, total_steps=steps, warmup_steps=steps // 10,
                            min_learning_rate=2e-4),
+            jit_compile=jit_compile,
         )
         model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
         results[name] = shuffle_cost(model, val_ids)
