@@ -63,10 +63,13 @@ def image_grid(
         check_int("ncols", ncols, minimum=1)
     ncols = ncols or math.ceil(math.sqrt(n))
     nrows = math.ceil(n / ncols)
+    # Captions get their own strip above each row, so they never overlap the
+    # images of the row above.
+    caption = 0.25 if labels is not None else 0.0
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(ncols * scale, nrows * scale + (0.4 if title else 0)),
+        figsize=(ncols * scale, nrows * (scale + caption) + (0.4 if title else 0)),
         squeeze=False,
     )
     for index, ax in enumerate(axes.flat):
@@ -227,12 +230,26 @@ def side_by_side(named_images: dict, ncols: int = 8, title: str | None = None):
     Example:
         >>> fig = side_by_side({"a": np.zeros((8, 28, 28)), "b": np.ones((8, 28, 28))})
     """
+    mosaics = {name: mosaic(images, ncols) for name, images in named_images.items()}
+    # Each panel has its mosaic's shape (3 inches high, at most 15 inches wide
+    # in all), so no white strip is left beside or below the images, unless a
+    # panel title needs more width than its images (about 0.09 inch a letter).
+    height, width = next(iter(mosaics.values())).shape
+    panel_height = min(3.0, 15.0 / (len(mosaics) * width / height))
+    longest_title = max(len(str(name)) for name in mosaics)
+    panel_width = max(panel_height * width / height, 0.09 * longest_title + 0.2)
     fig, axes = plt.subplots(
-        1, len(named_images), figsize=(5 * len(named_images), 3), squeeze=False
+        1,
+        len(mosaics),
+        figsize=(
+            panel_width * len(mosaics),
+            panel_height + 0.4 + (0.4 if title else 0),
+        ),
+        squeeze=False,
     )
-    for ax, (name, images) in zip(axes[0], named_images.items(), strict=True):
-        ax.imshow(mosaic(images, ncols), cmap="gray", vmin=0, vmax=1)
-        ax.set_title(name)
+    for ax, (name, picture) in zip(axes[0], mosaics.items(), strict=True):
+        ax.imshow(picture, cmap="gray", vmin=0, vmax=1)
+        ax.set_title(name, fontsize=10)
         ax.axis("off")
     if title:
         fig.suptitle(title)

@@ -79,3 +79,26 @@ def test_side_by_side_has_one_panel_per_set():
     )
     assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
     plt.close(fig)
+
+
+def test_side_by_side_panels_take_their_mosaics_shape():
+    from keras_gen.plotting import side_by_side
+
+    square = side_by_side({"a": np.zeros((16, 28, 28)), "b": np.zeros((16, 28, 28))}, 4)
+    assert tuple(square.get_size_inches()) == pytest.approx((6.0, 3.4))
+    wide = side_by_side({"a": np.zeros((16, 28, 28)), "b": np.zeros((16, 28, 28))}, 8)
+    assert tuple(wide.get_size_inches()) == pytest.approx((15.0, 1.875 + 0.4))
+    titled = side_by_side(
+        {"a long panel title, about forty letters": np.zeros((4, 8, 8))}, 2
+    )
+    assert titled.get_size_inches()[0] > 3.4  # wider than its square images
+    plt.close("all")
+
+
+def test_image_grid_keeps_a_strip_for_captions():
+    from keras_gen.plotting import image_grid
+
+    plain = image_grid(np.zeros((8, 28, 28)), ncols=4)
+    captioned = image_grid(np.zeros((8, 28, 28)), ncols=4, labels=list("abcdefgh"))
+    assert captioned.get_size_inches()[1] > plain.get_size_inches()[1]
+    plt.close("all")

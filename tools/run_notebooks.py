@@ -53,11 +53,13 @@ def main(paths: list[str]) -> None:
     from keras_gen.env import matmul_gflops
 
     gflops = round(matmul_gflops(), 1)
-    runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
     for name in paths:
         path = Path(name)
         print(f"running {path} ...", flush=True)
         seconds = run(path)
+        # Read the file again just before writing: another run that finished
+        # meanwhile has recorded its notebook there, and must not be lost.
+        runtimes = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
         runtimes[path.stem] = {
             "seconds": round(seconds, 1),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores",

@@ -1,0 +1,61 @@
+"""Each solution's main() runs and prints an answer built from what it measured."""
+
+import re
+
+from solutions import nb00, nb01, nb02, nb03, nb04
+
+
+def test_nb00_main_prints_measured_answers(capsys):
+    nb00.main(sizes=(16, 64), repeats=1)
+    out = capsys.readouterr().out
+    assert "no 'debian' place" in out
+    by_hand, counted = re.search(r"([\d,]+) parameters by hand, ([\d,]+)", out).groups()
+    assert by_hand == counted == "1,477,136"
+    share = float(re.search(r"so ([\d.]+)% of that call was fixed cost", out).group(1))
+    assert 0 <= share <= 100
+
+
+def test_nb01_main_prints_measured_answers(capsys):
+    nb01.main(steps=15, epochs=10)
+    out = capsys.readouterr().out
+    pattern = r"best k on held-out data: (\d+) .*, (\d+) with 2,000: it (\w+)"
+    best = re.search(pattern, out)
+    k300, k2000, change = int(best.group(1)), int(best.group(2)), best.group(3)
+    assert change == ("rises" if k2000 > k300 else "falls" if k2000 < k300 else "does")
+    assert out.count("of samples between blobs") == 2
+
+
+def test_nb02_main_prints_measured_answers(capsys):
+    nb02.main(n_images=256, epochs=1)
+    out = capsys.readouterr().out
+    assert "class map" in out and "twice as wide: 4,282,640" in out
+    normal = re.search(r"normal .*d_real ([\d.]+), d_fake ([\d.]+)", out).groups()
+    slow = re.search(r"10x slower .*d_real ([\d.]+), d_fake ([\d.]+)", out).groups()
+    gap_normal = float(normal[0]) - float(normal[1])
+    gap_slow = float(slow[0]) - float(slow[1])
+    assert ("less well" in out) == (gap_slow < gap_normal)
+
+
+def test_nb03_main_prints_measured_answers(capsys, fashion_test):
+    nb03.main(
+        seconds=1.0,
+        n_samples=128,
+        subset=512,
+        floor_sizes=(128, 256),
+        latent_sizes=(2, 4),
+    )
+    out = capsys.readouterr().out
+    assert "784 ln 2 = 543.4" in out
+    assert out.count("floor x n") == 3  # two sizes and the conclusion
+    assert ("same order" in out) != ("different orders" in out)
+
+
+def test_nb04_main_prints_measured_answers(capsys):
+    from keras_gen.text import load_corpus
+
+    nb04.main(
+        steps=3, corpus=load_corpus()[:20_000], sizes=(270, 290), jit_compile=False
+    )
+    out = capsys.readouterr().out
+    assert out.count("tokens/char") == len(nb04.SENTENCES)
+    assert "Without positions, shuffling costs" in out
