@@ -12,8 +12,9 @@ rounds, with any Python that has ``torch`` installed:
 It is written the way a PyTorch user would write it (nanoGPT's ``model.py``
 shrunk to the parts the Keras model has): ``nn.Linear`` with biases,
 pre-LayerNorm blocks, ``F.scaled_dot_product_attention(is_causal=True)``,
-tanh-approximate GELU, tied embeddings, AdamW (beta2 0.99, weight decay 0.1
-on matrices only), gradient clipping at 1.0, eager mode. The data are
+tanh-approximate GELU, tied embeddings, nanoGPT's weight initialisation,
+AdamW (beta2 0.99, weight decay 0.1 on matrices only), gradient clipping at
+1.0, eager mode. The data are
 windows of CPython's help text, like the Keras run; speed does not depend on
 them. It needs only ``torch`` and the standard library, so keras_gen does not
 depend on PyTorch.
@@ -82,6 +83,23 @@ class GPT(nn.Module):
         self.position = nn.Embedding(context_length, EMBED_DIM)
         self.blocks = nn.ModuleList(Block() for _ in range(NUM_LAYERS))
         self.final_norm = nn.LayerNorm(EMBED_DIM)
+        # nanoGPT's initialisation (GPT-2's): N(0, 0.02) weights, zero biases,
+        # and the two projections back into the residual stream scaled down by
+        # sqrt(2 * layers). PyTorch's defaults (N(0, 1) embeddings, which are
+        # also the tied output layer here) start far worse and would make the
+        # reference slow to learn for a reason that has nothing to do with
+        # the framework.
+        self.apply(self._init_weights)
+        for name, parameter in self.named_parameters():
+            if name.endswith(("out.weight", "proj.weight")):
+                nn.init.normal_(parameter, std=0.02 / math.sqrt(2 * NUM_LAYERS))
+
+    @staticmethod
+    def _init_weights(module):
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, std=0.02)
+        if isinstance(module, nn.Linear) and module.bias is not None:
+            nn.init.zeros_(module.bias)
 
     def forward(self, ids, targets):
         positions = torch.arange(ids.shape[1])
