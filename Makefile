@@ -94,6 +94,7 @@ notebooks: data
 bench: $(STAMP)
 	$(BIN)/python benchmarks/gan_throughput.py
 	$(BIN)/python benchmarks/gpt_pretrain.py $(if $(TORCH_PYTHON),--torch-python $(TORCH_PYTHON))
+	$(if $(TORCH_PYTHON),$(BIN)/python benchmarks/gpt_time_to_quality.py --torch-python $(TORCH_PYTHON),@echo "gpt_time_to_quality.py: skipped (it needs TORCH_PYTHON=/path/to/python-with-torch)")
 	$(BIN)/python benchmarks/profile_gpt_step.py
 	$(BIN)/python benchmarks/image_quality.py
 	$(BIN)/python benchmarks/generation.py
