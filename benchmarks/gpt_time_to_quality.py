@@ -75,9 +75,10 @@ class Recipe:
 RECIPES = {
     # The reference recipe, step for step, in Keras: the framework alone.
     "mirror": Recipe("mirror (nanoGPT recipe)"),
-    # The winner of a small search (benchmarks/RESULTS.md lists the others): a
-    # 1.5x hotter learning rate on a schedule that ends at 1400 steps. Each
-    # step teaches more, and the cosine tail arrives where the target is.
+    # The winner of a small search (benchmarks/RESULTS.md lists the others):
+    # three times nanoGPT's learning rate on a schedule that ends at 1400
+    # steps. Each step moves further, and the cosine tail arrives where the
+    # target is.
     "fast": Recipe(
         "fast: 3e-3, 1400-step cosine",
         learning_rate=3e-3,
