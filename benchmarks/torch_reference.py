@@ -120,14 +120,11 @@ def corpus_ids():
     return torch.tensor([index[ch] for ch in text]), len(vocab)
 
 
-def tokens_per_second(batch_size, context_length, steps, seed=0):
-    """Steady-state training tokens/s (after 5 warm-up steps)."""
-    torch.manual_seed(seed)
-    ids, vocab_size = corpus_ids()
-    model = GPT(vocab_size, context_length)
+def adamw(model):
+    """AdamW, beta2 0.99, weight decay 0.1 on matrices only (nanoGPT's)."""
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW(
+    return torch.optim.AdamW(
         [
             {"params": decay, "weight_decay": 0.1},
             {"params": no_decay, "weight_decay": 0.0},
@@ -135,6 +132,14 @@ def tokens_per_second(batch_size, context_length, steps, seed=0):
         lr=1e-3,
         betas=(0.9, 0.99),
     )
+
+
+def tokens_per_second(batch_size, context_length, steps, seed=0):
+    """Steady-state training tokens/s (after 5 warm-up steps)."""
+    torch.manual_seed(seed)
+    ids, vocab_size = corpus_ids()
+    model = GPT(vocab_size, context_length)
+    optimizer = adamw(model)
 
     offsets = torch.arange(context_length + 1)
 
@@ -202,16 +207,7 @@ def train_to_quality(path, batch_size, context_length, steps, eval_every, seed=0
     torch.manual_seed(seed)
     train_ids, val_ids, vocab_size = read_ids(path)
     model = GPT(vocab_size, context_length)
-    decay = [p for p in model.parameters() if p.dim() >= 2]
-    no_decay = [p for p in model.parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": decay, "weight_decay": 0.1},
-            {"params": no_decay, "weight_decay": 0.0},
-        ],
-        lr=1e-3,
-        betas=(0.9, 0.99),
-    )
+    optimizer = adamw(model)
     offsets = torch.arange(context_length + 1)
     curve, seconds = [], 0.0
     for step in range(steps):
