@@ -1,5 +1,5 @@
 # keras-gen: two commands from a fresh clone.
-#   make demo   train the article's GAN, write outputs/ (about 3 minutes on 2 CPU cores)
+#   make demo   train the article's GAN, write outputs/ (about 2.5-3 minutes on 2 CPU cores)
 #   make test   lint, unit tests and every notebook in fast mode, on 2 workers
 # Both create or reuse .venv and make sure Fashion-MNIST is on disk.
 
