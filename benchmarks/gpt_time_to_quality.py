@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import array
-import dataclasses
 import json
 import os
 import subprocess
@@ -43,6 +42,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from gpt_pretrain import Config, build  # noqa: E402 (this folder; same builder)
 
 from keras_gen.text import (  # noqa: E402
     load_corpus,
@@ -50,36 +50,19 @@ from keras_gen.text import (  # noqa: E402
     split_corpus,
 )
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
-from keras_gen.training import compile_for_pretraining, make_optimizer  # noqa: E402
-from keras_gen.transformer import GPTConfig, build_gpt  # noqa: E402
 
 CONTEXT = 64  # every recipe is scored on the reference's windows
 EVAL_EVERY = 100
 
 
-@dataclasses.dataclass(frozen=True)
-class Recipe:
-    """What a learner can change: optimizer schedule, batch, model size."""
-
-    name: str
-    batch_size: int = 12
-    learning_rate: float = 1e-3
-    min_learning_rate: float = 1e-4
-    warmup_steps: int = 100
-    steps: int = 2000  # the schedule's length and the step budget
-    embed_dim: int = 128
-    num_heads: int = 4
-    num_layers: int = 4
-
-
 RECIPES = {
     # The reference recipe, step for step, in Keras: the framework alone.
-    "mirror": Recipe("mirror (nanoGPT recipe)"),
+    "mirror": Config("mirror (nanoGPT recipe)"),
     # The winner of a small search (benchmarks/RESULTS.md lists the others):
     # three times nanoGPT's learning rate on a schedule that ends at 1400
     # steps. Each step moves further, and the cosine tail arrives where the
     # target is.
-    "fast": Recipe(
+    "fast": Config(
         "fast: 3e-3, 1400-step cosine",
         learning_rate=3e-3,
         min_learning_rate=3e-4,
@@ -153,27 +136,9 @@ def run_torch(python, ids_path, steps):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run_keras(recipe: Recipe, vocab_size, train_ids, val_ids, target, steps=None):
+def run_keras(recipe: Config, vocab_size, train_ids, val_ids, target, steps=None):
     steps = steps or recipe.steps
-    keras.utils.set_random_seed(0)
-    config = GPTConfig.preset(
-        "baby",
-        vocab_size=vocab_size,
-        embed_dim=recipe.embed_dim,
-        num_heads=recipe.num_heads,
-        num_layers=recipe.num_layers,
-    )
-    model = build_gpt(**dataclasses.asdict(config))
-    optimizer = make_optimizer(
-        recipe.learning_rate,
-        total_steps=steps,
-        warmup_steps=min(recipe.warmup_steps, steps // 10),
-        min_learning_rate=recipe.min_learning_rate,
-        weight_decay=0.1,
-        beta_2=0.99,
-        clipnorm=1.0,
-    )
-    compile_for_pretraining(model, optimizer, jit_compile=True)
+    model = build(recipe, vocab_size, total_steps=steps)  # gpt_pretrain's builder
     train = make_next_token_dataset(train_ids, CONTEXT, recipe.batch_size, repeat=True)
     val = make_next_token_dataset(
         val_ids, CONTEXT, 32, shuffle=False, stride=CONTEXT
