@@ -590,7 +590,7 @@ def test_cli_bug_keeps_its_traceback(monkeypatch):
 # ---- Data loss: real signals sent to a real process (B1, B8).
 
 _SAVE_LOOP = """
-import os, sys
+import os, signal, sys
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import keras
 from keras_gen.pretrained import load_pretrained, save_pretrained
@@ -600,13 +600,22 @@ folder = sys.argv[1]
 tokenizer = CharTokenizer.train("abc", byte_fallback=False)
 model = build_gpt(tokenizer.vocab_size, 8, 16, 2, 1)
 save_pretrained(folder, model, tokenizer, {"i": 0})
+# A Ctrl-C that lands while this loop reports (outside the save under test)
+# is held and raised at the start of the next save, so the loop never dies
+# of an interrupt that the test did not aim at the save.
+held = []
 print("READY", flush=True)
 i = 0
 while True:
     i += 1
     try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if held:
+            held.clear()
+            raise KeyboardInterrupt
         save_pretrained(folder, model, tokenizer, {"i": i})
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
         try:
             card = load_pretrained(folder).card
             print("OK", card["i"], flush=True)
