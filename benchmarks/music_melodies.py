@@ -21,21 +21,11 @@ import numpy as np
 
 from keras_gen import music
 from keras_gen import music_metrics as mm
-from keras_gen.generation import generate_ids
 from keras_gen.text import make_next_token_dataset
 from keras_gen.training import compile_for_pretraining, make_optimizer
 from keras_gen.transformer import GPTConfig, build_gpt
 
-#: The melody GPT of notebook 09: 2 blocks, 4 heads, 96 wide, 128 tokens
-#: (a whole chorale melody is about 100 tokens).
-MELODY_GPT = GPTConfig(
-    vocab_size=len(music.VOCABULARY),
-    context_length=128,
-    embed_dim=96,
-    num_heads=4,
-    num_layers=2,
-)
-
+MELODY_GPT = music.MELODY_GPT
 
 @dataclasses.dataclass
 class Recipe:
@@ -66,40 +56,6 @@ def train_melody_gpt(train_ids, recipe: Recipe, config: GPTConfig = MELODY_GPT):
     return model, history.history
 
 
-def validation_windows(ids, context_length: int):
-    """All non-overlapping ``(x, y)`` windows of the held-out ids, as arrays."""
-    data = make_next_token_dataset(
-        ids, context_length, batch_size=1, shuffle=False, stride=context_length
-    )
-    xs, ys = zip(*[(x.numpy()[0], y.numpy()[0]) for x, y in data])
-    return np.stack(xs), np.stack(ys)  # (windows, T), (windows, T)
-
-
-def gpt_nll(model, inputs, targets) -> float:
-    """Mean next-token cross-entropy (nats/token) of the GPT on these windows."""
-    logits = model.predict(inputs, batch_size=64, verbose=0)  # (N, T, V)
-    log_probs = logits - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(
-        -1, keepdims=True)) - logits.max(-1, keepdims=True)
-    return float(-np.take_along_axis(log_probs, targets[..., None], -1).mean())
-
-
-def sample_melodies(model, count: int, seed: int, max_new_tokens: int = 160):
-    """``count`` sampled melodies: each row's first ``<bos> ... <eos>`` piece."""
-    rows = generate_ids(
-        model, [[music.BOS_ID]] * count, max_new_tokens, do_sample=True,
-        temperature=1.0, seed=seed, verbose=False,
-    )
-    melodies, ill_formed = [], 0
-    for row in rows:
-        end = np.flatnonzero(row[1:] == music.EOS_ID)
-        piece = row[: end[0] + 2] if end.size else row
-        ill_formed += music.count_ill_formed(piece)
-        melody = music.ids_to_melody(piece, strict=False)
-        if melody:
-            melodies.append(melody)
-    return melodies, ill_formed
-
-
 def main(argv=None) -> int:
     """Train, sample, measure, print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -118,20 +74,21 @@ def main(argv=None) -> int:
     model, history = train_melody_gpt(train_ids, recipe)
     print(f"trained {recipe.steps} steps in {time.perf_counter() - start:.0f} s, "
           f"final training loss {history['loss'][-1]:.3f}")
-    x, y = validation_windows(held_ids, MELODY_GPT.context_length)
+    x, y = mm.next_token_windows(held_ids, MELODY_GPT.context_length)
     bigram = mm.BigramModel(train_ids)
     print(f"held-out loss, nats/token on the same {y.size} targets: "
-          f"GPT {gpt_nll(model, x, y):.3f}, add-one bigram {bigram.nll(x, y):.3f}")
-    samples, ill_formed = sample_melodies(model, args.samples, recipe.seed)
+          f"GPT {mm.model_nll(model, x, y):.3f}, add-one bigram {bigram.nll(x, y):.3f}")
+    samples, ill_formed = music.sample_melodies(model, args.samples, seed=recipe.seed)
     print(f"{len(samples)} of {args.samples} samples hold notes; "
           f"{ill_formed} ill-formed tokens skipped")
     print(f"in-key share: samples {mm.in_key_share(samples):.3f}, "
           f"held-out real {mm.in_key_share(held_melodies):.3f}")
     for name, hist in (("pitch", mm.pitch_histogram),
                        ("interval", mm.interval_histogram)):
+        real = hist(held_melodies)
         print(f"{name} histogram, total variation from held-out real: samples "
-              f"{mm.total_variation(hist(samples), hist(held_melodies)):.3f}, "
-              f"training real {mm.total_variation(hist(train_melodies), hist(held_melodies)):.3f}")
+              f"{mm.total_variation(hist(samples), real):.3f}, training "
+              f"chorales {mm.total_variation(hist(train_melodies), real):.3f}")
     index = mm.CopyIndex(train_melodies)
     copied = [index.longest_run(m) for m in samples]
     real = [index.longest_run(m) for m in held_melodies]

@@ -32,6 +32,7 @@ import numpy as np
 
 from keras_gen import _checks
 from keras_gen._files import FileFormatError, read_json
+from keras_gen.transformer import GPTConfig
 
 #: Lowest and highest MIDI pitch with a token (C3 .. C7).
 PITCH_LOW, PITCH_HIGH = 48, 96
@@ -55,6 +56,17 @@ TOKEN_IDS = {token: i for i, token in enumerate(VOCABULARY)}
 BOS_ID, EOS_ID, REST_ID = TOKEN_IDS[BOS], TOKEN_IDS[EOS], TOKEN_IDS[REST]
 _FIRST_PITCH_ID = TOKEN_IDS[f"p{PITCH_LOW}"]
 _FIRST_DURATION_ID = TOKEN_IDS[_duration_name(DURATIONS[0])]
+
+#: The melody GPT of notebook 09 and ``benchmarks/music_melodies.py``: 2
+#: blocks, 4 heads, 96 wide, 128 tokens of context (a chorale melody is about
+#: 100 tokens), about 0.24 M parameters.
+MELODY_GPT = GPTConfig(
+    vocab_size=len(VOCABULARY),
+    context_length=128,
+    embed_dim=96,
+    num_heads=4,
+    num_layers=2,
+)
 
 #: Pitch classes of C major, which are also those of A natural minor.
 C_MAJOR_PITCH_CLASSES = frozenset({0, 2, 4, 5, 7, 9, 11})
@@ -315,15 +327,56 @@ def melodies_to_ids(melodies) -> np.ndarray:
     return np.concatenate([melody_to_ids(m) for m in melodies])
 
 
-def split_ids_into_melodies(ids) -> list[tuple]:
-    """Cut a generated id stream at ``<eos>`` and decode each piece leniently.
+def sample_melodies(
+    model,
+    count: int,
+    seed: int = 0,
+    temperature: float = 1.0,
+    max_new_tokens: int = 160,
+) -> tuple[list[tuple], int]:
+    """Sample melodies from a GPT trained on :func:`melodies_to_ids` streams.
 
-    Pieces with no note are dropped.
+    Every row starts from ``<bos>``; :func:`keras_gen.generation.generate_ids`
+    (the project's one decoding path) samples ``max_new_tokens`` tokens, and
+    each row keeps its first piece up to ``<eos>``, decoded leniently.
+
+    Args:
+        model: A :class:`~keras_gen.transformer.GPT` over :data:`VOCABULARY`.
+        count: Rows to sample (``>= 1``).
+        seed: Sampling seed; the same seed gives the same melodies.
+        temperature: Softmax temperature (``> 0``).
+        max_new_tokens: Tokens per row (two per note).
+
+    Returns:
+        ``(melodies, ill_formed)``: the non-empty melodies (at most
+        ``count``) and how many ill-formed tokens were skipped in all.
     """
-    ids = _check_ids(ids)
-    ends = np.flatnonzero(ids == EOS_ID)
-    pieces = np.split(ids, ends + 1)
-    return [m for m in (ids_to_melody(p, strict=False) for p in pieces) if m]
+    from keras_gen.generation import generate_ids
+
+    count = _checks.check_int("count", count, minimum=1)
+    if getattr(model, "vocab_size", len(VOCABULARY)) != len(VOCABULARY):
+        raise ValueError(
+            f"Expected a model over the {len(VOCABULARY)}-token music vocabulary. "
+            f"Received: a model with vocab_size={model.vocab_size}."
+        )
+    rows = generate_ids(
+        model,
+        [[BOS_ID]] * count,
+        max_new_tokens,
+        do_sample=True,
+        temperature=temperature,
+        seed=seed,
+        verbose=False,
+    )  # (count, 1 + max_new_tokens)
+    melodies, ill_formed = [], 0
+    for row in rows:
+        ends = np.flatnonzero(row[1:] == EOS_ID)
+        piece = row[: ends[0] + 2] if ends.size else row
+        ill_formed += count_ill_formed(piece)
+        melody = ids_to_melody(piece, strict=False)
+        if melody:
+            melodies.append(melody)
+    return melodies, ill_formed
 
 
 def transpose(melody, semitones: int) -> tuple:

@@ -103,6 +103,67 @@ class BigramModel:
         return float(-self.log_probs[inputs, targets].mean())
 
 
+def next_token_windows(token_ids, context_length: int):
+    """All non-overlapping ``(inputs, targets)`` windows of held-out ids.
+
+    The GPT and :class:`BigramModel` are then scored on exactly the same
+    targets (the ids that do not fill a last window are left out).
+
+    Returns:
+        Two int32 arrays ``(num_windows, context_length)``; ``targets`` is
+        ``inputs`` shifted by one token.
+
+    Example:
+        >>> x, y = next_token_windows(list(range(10)), 4)
+        >>> x.tolist(), y.tolist()
+        ([[0, 1, 2, 3], [4, 5, 6, 7]], [[1, 2, 3, 4], [5, 6, 7, 8]])
+    """
+    context_length = _checks.check_int("context_length", context_length, minimum=1)
+    ids = np.asarray(token_ids, dtype="int32")
+    count = (len(ids) - 1) // context_length
+    if ids.ndim != 1 or count < 1:
+        raise ValueError(
+            f"Expected 1-D token ids, at least context_length + 1 = "
+            f"{context_length + 1} of them. Received: shape {ids.shape}."
+        )
+    used = ids[: count * context_length + 1]
+    inputs = used[:-1].reshape(count, context_length)  # (windows, T)
+    targets = used[1:].reshape(count, context_length)  # (windows, T)
+    return inputs, targets
+
+
+def model_nll(model, inputs, targets, batch_size: int = 64) -> float:
+    """Mean next-token cross-entropy (nats/token) of a language model.
+
+    Args:
+        model: Maps int ``(batch, T)`` to logits ``(batch, T, vocab)``, e.g. a
+            :class:`~keras_gen.transformer.GPT`.
+        inputs: int ``(windows, T)``, e.g. from :func:`next_token_windows`.
+        targets: int ``(windows, T)``, the next token at each position.
+        batch_size: Windows per forward pass.
+
+    Returns:
+        The mean of ``-log p(target)`` over every position.
+    """
+    import keras
+
+    inputs, targets = np.asarray(inputs), np.asarray(targets)
+    if inputs.shape != targets.shape or inputs.ndim != 2 or inputs.size == 0:
+        raise ValueError(
+            "Expected inputs and targets of the same non-empty (windows, T) "
+            f"shape. Received: {inputs.shape} and {targets.shape}"
+        )
+    total = 0.0
+    for start in range(0, len(inputs), batch_size):
+        logits = model(inputs[start : start + batch_size])  # (b, T, V)
+        log_probs = keras.ops.convert_to_numpy(keras.ops.log_softmax(logits, -1))
+        chosen = np.take_along_axis(
+            log_probs, targets[start : start + batch_size, :, None], axis=-1
+        )  # (b, T, 1)
+        total += float(chosen.sum())
+    return -total / targets.size
+
+
 def in_key_share(melodies) -> float:
     """Share of sounding notes whose pitch class is in C major / A natural minor.
 
