@@ -7,7 +7,7 @@ interval histogram distances, and the copying check, for samples and for the
 real held-out melodies as reference. The notebook runs the same recipe.
 
 Usage:
-    PYTHONPATH=. .venv/bin/python benchmarks/music_melodies.py [--steps 600]
+    PYTHONPATH=. .venv/bin/python benchmarks/music_melodies.py [--steps 500]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ MELODY_GPT = music.MELODY_GPT
 class Recipe:
     """Training settings (the notebook's full mode)."""
 
-    steps: int = 600
+    steps: int = 500
     batch_size: int = 16
     learning_rate: float = 2e-3
     seed: int = 0

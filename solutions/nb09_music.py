@@ -17,8 +17,10 @@ def music_trigram_nll(train_ids, inputs, targets, alpha: float = 1.0) -> float:
     so it is scored by the add-``alpha`` bigram (what a trigram model "backs
     off" to). With 62 tokens a trigram has 62**3 = 238,328 cells for about
     30,000 training tokens: most are never seen, and smoothing decides how
-    much probability they get. On the chorales the trigram beats the bigram
-    but stays well above the GPT, which shares what it learns across contexts.
+    much probability they get. On the chorales (``alpha=0.1``) the trigram
+    beats the bigram clearly, because a pitch token's best clue is the pitch
+    two tokens back (a duration sits between them); compare it with the GPT's
+    held-out loss printed in the notebook.
 
     Args:
         train_ids: 1-D training token ids.
