@@ -159,6 +159,13 @@ def test_soprano_melody_of_a_music21_score():
 # The shipped data --------------------------------------------------------
 
 
+def test_shipped_melody_matches_the_installed_corpus():
+    music21 = pytest.importorskip("music21")
+    shipped = music.load_chorales()[0]
+    melody, key, shift = music.soprano_melody(music21.corpus.parse(shipped.name))
+    assert (melody, key, shift) == (shipped.melody, shipped.key, shipped.shift)
+
+
 def test_shipped_chorales_are_in_the_common_key_and_split_by_piece():
     chorales = music.load_chorales()
     assert len(chorales) == 328
