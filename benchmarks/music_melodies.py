@@ -73,7 +73,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     model, history = train_melody_gpt(train_ids, recipe)
     print(f"trained {recipe.steps} steps in {time.perf_counter() - start:.0f} s, "
-          f"final training loss {history['loss'][-1]:.3f}")
+          f"training loss averaged over the run {history['loss'][-1]:.3f}")
     x, y = mm.next_token_windows(held_ids, MELODY_GPT.context_length)
     bigram = mm.BigramModel(train_ids)
     print(f"held-out loss, nats/token on the same {y.size} targets: "

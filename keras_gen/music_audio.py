@@ -223,6 +223,7 @@ def plot_piano_roll(melody, ax=None, title: str = "Piano roll", color="tab:blue"
         The ``Axes``.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     melody = check_melody(melody)
     if ax is None:
@@ -238,6 +239,7 @@ def plot_piano_roll(melody, ax=None, title: str = "Piano roll", color="tab:blue"
     ax.set_xlim(0, onset)
     ax.set_xlabel("time (quarter notes)")
     ax.set_ylabel("MIDI pitch (60 = middle C)")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     return ax

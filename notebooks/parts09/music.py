@@ -89,8 +89,8 @@ compile_for_pretraining(
 windows = make_next_token_dataset(train_ids, config.context_length, batch_size=16,
                                   seed=SEED, repeat=True)
 history = model.fit(windows, steps_per_epoch=TRAIN_STEPS, epochs=1, verbose=0)
-print(f"{model.count_params():,} parameters; training loss after {TRAIN_STEPS} steps: "
-      f"{history.history['loss'][-1]:.3f} nats/token")
+print(f"{model.count_params():,} parameters; training loss averaged over the "
+      f"{TRAIN_STEPS} steps: {history.history['loss'][-1]:.3f} nats/token")
 
 # %% [markdown]
 # ### Does it beat counting? Held-out loss against a bigram baseline
