@@ -27,6 +27,7 @@ from keras_gen.transformer import GPTConfig, build_gpt
 
 MELODY_GPT = music.MELODY_GPT
 
+
 @dataclasses.dataclass
 class Recipe:
     """Training settings (the notebook's full mode)."""
