@@ -78,7 +78,7 @@ CHORALES_FILE = os.path.join(
     "chorales",
     "bach_soprano_melodies.json",
 )
-CHORALES_SHA256 = "10191732d5d3076e9a068a4c25b18f7b38dddff2082c11e0afd9d0d828d2e9f3"
+CHORALES_SHA256 = "5d95b412dbf733a2a6e8fb076beb966c17cc23224d260deed8cfb79d5db16bb7"
 _MAX_FILE_BYTES = 10_000_000
 
 
@@ -552,7 +552,7 @@ def split_chorales(chorales, validation_fraction: float = 0.1, seed: int = 0):
     Example:
         >>> train, val = split_chorales(load_chorales())
         >>> len(train), len(val)
-        (295, 33)
+        (267, 30)
     """
     validation_fraction = _checks.check_float(
         "validation_fraction",

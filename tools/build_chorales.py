@@ -4,10 +4,13 @@ For every chorale of ``music21.corpus.chorales.Iterator()`` (the 371 chorales
 in Riemenschneider's order) this takes the soprano part, merges ties,
 transposes it to C major / A minor (:func:`keras_gen.music.soprano_melody`)
 and writes one line per piece. It skips pieces whose soprano has a note with
-no token (a chord, a 1/32 note, an unusual tied length) and later
-harmonisations whose melody has the same pitches as one already kept (Bach
-harmonised many hymn tunes more than once; a copy in both training and
-validation would flatter the model). It then prints the file's SHA-256 and
+no token (a chord, a 1/32 note, an unusual tied length), and later
+harmonisations of a tune already kept: Bach harmonised many hymn tunes more
+than once, with small changes to the melody, and a version in training and
+another in validation would flatter the model. A melody counts as the same
+tune when it has the same pitches as one kept, or shares with one a run of
+consecutive notes at least half its own length
+(:class:`keras_gen.music_metrics.CopyIndex`). It then prints the file's SHA-256 and
 whether it equals the one pinned in ``keras_gen/music.py``.
 
 The corpus files are from music21 (BSD-3-Clause); the music is in the public
@@ -24,7 +27,7 @@ import collections
 import hashlib
 import os
 
-from keras_gen import music
+from keras_gen import music, music_metrics
 from keras_gen._files import replacing
 
 
@@ -43,6 +46,10 @@ def build() -> tuple[list[music.Chorale], list[tuple[str, str]], str]:
         if pitches in seen:
             skipped.append((name, f"same melody as {seen[pitches]}"))
             continue
+        index = music_metrics.CopyIndex([c.melody for c in kept]) if kept else None
+        if index is not None and 2 * index.longest_run(melody) >= len(melody):
+            skipped.append((name, "same tune: shares half its notes in a row"))
+            continue
         seen[pitches] = name
         kept.append(music.Chorale(name, key, shift, melody))
     source = (
@@ -54,7 +61,7 @@ def build() -> tuple[list[music.Chorale], list[tuple[str, str]], str]:
 
 
 def _reason(message: str) -> str:
-    for short in ("same melody", "duration", "pitch", "chord"):
+    for short in ("same melody", "same tune", "duration", "pitch", "chord"):
         if short in message:
             return short
     return message

@@ -14,9 +14,9 @@
 # (public-domain music). `tools/build_chorales.py` took each soprano part, merged tied
 # notes, transposed it to C major or A minor (so the model sees one key instead of
 # twelve) and stored the result in `data/chorales/` with a pinned SHA-256. It kept one
-# copy of each melody (Bach harmonised some hymn tunes several times) and skipped pieces
-# with a note length that has no token. We split **by piece**: the held-out chorales are
-# whole pieces.
+# version of each tune (Bach harmonised some hymn tunes several times, with small
+# changes) and skipped pieces with a note length that has no token. We split **by
+# piece**: the held-out chorales are whole pieces.
 
 # %%
 import os
@@ -192,8 +192,9 @@ plt.show()
 # * **Copying.** A generator can look good by reciting its training data. For each
 #   melody we find the longest run of consecutive notes (pitch and length) that occurs
 #   verbatim in a training chorale. Held-out real chorales are the reference: hymn tunes
-#   share stock phrases (and a few tunes survive in two versions), so some overlap is
-#   normal.
+#   share stock phrases (cadences, runs up and down the scale), so some overlap is
+#   normal. (The data holds one version of each tune: a tune Bach set twice cannot sit
+#   on both sides of the split.)
 
 # %%
 index = mm.CopyIndex(train_melodies)
