@@ -106,7 +106,8 @@ def melody_to_audio(
     """Synthesise a melody as a mono waveform with NumPy.
 
     Each note is the sum of :data:`HARMONICS` of its frequency
-    ``440 * 2 ** ((pitch - 69) / 12)`` Hz, shaped by a 10 ms attack and an
+    ``440 * 2 ** ((pitch - 69) / 12)`` Hz (those below half the sample rate),
+    shaped by a 10 ms attack and an
     exponential decay, and ended by a 20 ms fade so notes do not click. Rests
     are silence. The peak is scaled to ``volume``.
 
@@ -143,9 +144,12 @@ def melody_to_audio(
             continue
         t = np.arange(count) / sample_rate  # (count,) seconds
         frequency = 440.0 * 2 ** ((pitch - 69) / 12)
+        # Harmonics at or above the Nyquist frequency would fold back as
+        # off-key tones (aliasing), so they are left out.
         tone = sum(
             weight * np.sin(2 * np.pi * frequency * (k + 1) * t)
             for k, weight in enumerate(HARMONICS)
+            if frequency * (k + 1) < sample_rate / 2
         )
         envelope = np.minimum(1.0, t / 0.01) * np.exp(-2.0 * t)
         fade = np.minimum(1.0, (count - np.arange(count)) / (0.02 * sample_rate))

@@ -287,6 +287,18 @@ def test_audio_length_range_and_silence():
     assert not samples[rest_start + 10 : rest_start + 3990].any()  # the rest
 
 
+def test_audio_leaves_out_harmonics_above_nyquist():
+    # C7 is 2093 Hz: at 8 kHz its 2nd-4th harmonics would alias, so only the
+    # fundamental may sound; at 22.05 kHz the 2nd harmonic (4186 Hz) is there.
+    for rate, has_second in ((8000, False), (22050, True)):
+        samples, _ = melody_to_audio([(96, 4.0)], sample_rate=rate)
+        power = np.abs(np.fft.rfft(samples)) ** 2
+        hz = np.fft.rfftfreq(len(samples), 1 / rate)
+        share = power[(hz > 4000) & (hz < 4400)].sum() / power.sum()
+        assert (share > 0.05) == has_second
+        assert power[(hz > 2150) & (hz < 3900)].sum() / power.sum() < 0.01
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -122,10 +122,14 @@ samples, ill_formed = music.sample_melodies(model, NUM_SAMPLES, seed=SEED)
 print(f"{len(samples)} of {NUM_SAMPLES} samples hold notes; {ill_formed} ill-formed "
       f"tokens skipped; mean length {np.mean([len(m) for m in samples]):.0f} notes "
       f"(held-out chorales: {np.mean([len(m) for m in held_melodies]):.0f})")
-fig, axes = plt.subplots(2, 1, figsize=(9, 5), sharey=True)
+fig, axes = plt.subplots(2, 1, figsize=(9, 5), dpi=100)
 plot_piano_roll(samples[0], ax=axes[0], title="A sampled melody", color="tab:orange")
 plot_piano_roll(held_melodies[0], ax=axes[1],
                 title=f"A real held-out chorale ({held_out[0].name})")
+low = min(ax.get_ylim()[0] for ax in axes)
+high = max(ax.get_ylim()[1] for ax in axes)
+for ax in axes:
+    ax.set_ylim(low, high)  # the same pitch scale for both
 fig.tight_layout()
 plt.show()
 
@@ -145,7 +149,9 @@ sound, rate = melody_to_audio(samples[0], tempo_bpm=90, sample_rate=11025)
 write_wav(os.path.join(out_dir, "sample.wav"), sound, rate)
 print(f"wrote {sorted(os.listdir(out_dir))} to {out_dir}; "
       f"{len(sound) / rate:.1f} s of audio at {rate} Hz")
-display(Audio(sound, rate=rate))
+# The player gets the first 24 notes at 8 kHz, which keeps the notebook small.
+excerpt, excerpt_rate = melody_to_audio(samples[0][:24], tempo_bpm=90, sample_rate=8000)
+display(Audio(excerpt, rate=excerpt_rate))
 
 # %% [markdown]
 # ### Measured on held-out chorales
@@ -165,7 +171,7 @@ display(Audio(sound, rate=rate))
 print(f"in key: samples {mm.in_key_share(samples):.3f}, "
       f"held-out chorales {mm.in_key_share(held_melodies):.3f}")
 histograms = {"pitch": mm.pitch_histogram, "interval": mm.interval_histogram}
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4), dpi=100)
 for ax, (name, histogram) in zip(axes, histograms.items(), strict=True):
     real, fake = histogram(held_melodies), histogram(samples)
     if name == "pitch":
