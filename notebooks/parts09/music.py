@@ -22,6 +22,9 @@
 import os
 import tempfile
 
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
@@ -44,6 +47,7 @@ SEED = 0
 TRAIN_STEPS = pick(full=500, fast=25)  # batches of 16 windows of 128 tokens
 NUM_SAMPLES = pick(full=100, fast=12)  # melodies sampled for the measurements
 print("fast mode" if fast_mode() else "full mode", TRAIN_STEPS, "steps")
+_ = keras.ops.zeros(1)  # start the backend now: its start-up logs land here
 
 # %% [markdown]
 # ### Melodies as tokens
