@@ -231,14 +231,14 @@ class GPTEncoder:
 
     def encode(self, texts) -> np.ndarray:
         """Unit-length vectors, float32 ``(len(texts), embed_dim)``."""
+        if self.center and self.mean is None:
+            raise ValueError(
+                "Expected a fitted GPTEncoder when center=True. Received: "
+                "one that was never fitted. Call encoder.fit(documents) "
+                "first, or pass center=False."
+            )
         vectors = self.pooled(texts)
         if self.center:
-            if self.mean is None:
-                raise ValueError(
-                    "Expected a fitted GPTEncoder when center=True. Received: "
-                    "one that was never fitted. Call encoder.fit(documents) "
-                    "first, or pass center=False."
-                )
             vectors = vectors - self.mean
         return _unit_rows(vectors)
 
