@@ -214,9 +214,16 @@ def reference_values(reference: str, inputs) -> list:
     there is no 4) says nothing about the request, so :func:`grade_answer`
     skips it.
 
+    Returns:
+        One entry per input: ``(value,)``, or ``None`` where it raised.
+
     Raises:
         ValueError: The reference is refused by the evaluator, or runs on
             none of the inputs.
+
+    Example:
+        >>> reference_values("xs.index(4)", [{"xs": [3, 4]}, {"xs": [5]}])
+        [(1,), None]
     """
     inputs = _check_inputs(inputs)
     values, ran = [], 0
