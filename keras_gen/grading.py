@@ -110,15 +110,23 @@ class GradedAnswer:
     reason: str
 
 
-def make_test_inputs(count: int = 6, seed: int = 0, variables=CODE_VARIABLES):
+_NOT_DIGITS = np.array([*range(-5, 1), *range(10, 16)])
+
+
+def make_test_inputs(count: int = 8, seed: int = 0, variables=CODE_VARIABLES):
     """Seeded test inputs: every variable bound to a list of integers.
 
-    Even-numbered inputs hold every digit 1-9 (so ``xs.index(4)`` and
-    ``4 in xs`` find it) plus one to five more numbers in ``[-5, 15]``,
-    shuffled; odd-numbered ones are 10-14 numbers drawn from ``[-5, 15]``,
-    where a digit may be missing. Every list has at least 10 items, so
-    ``xs[9]`` exists. Binding *every* name (not only the request's) makes a
-    wrong variable compute wrong values instead of failing on a name.
+    Even-numbered inputs hold every digit 1-9, each one to three times (so
+    ``xs.index(4)`` finds it and ``xs.count(4)`` varies), plus one to three
+    numbers from ``[-5, 15]``, shuffled. In odd-numbered ones each digit is
+    present (once or twice) with probability 1/2, so ``4 in xs`` is True or
+    False alike, and numbers from ``[-5, 0]`` and ``[10, 15]`` fill the list.
+    Every list has at least 10 items, so ``xs[9]`` exists. Binding *every*
+    name (not only the request's) makes a wrong variable compute wrong
+    values instead of failing on a name.
+
+    Inputs this varied keep lucky answers rare: a wrong answer is labelled
+    right only if it matches the reference on every input.
 
     Args:
         count: Number of inputs, at least 1.
@@ -151,10 +159,15 @@ def make_test_inputs(count: int = 6, seed: int = 0, variables=CODE_VARIABLES):
         env = {}
         for name in variables:
             if i % 2 == 0:
-                extra = rng.integers(-5, 16, size=int(rng.integers(1, 6)))
-                values = rng.permutation(np.concatenate([np.arange(1, 10), extra]))
+                digits = np.repeat(np.arange(1, 10), rng.integers(1, 4, size=9))
+                extra = rng.integers(-5, 16, size=int(rng.integers(1, 4)))
+                values = rng.permutation(np.concatenate([digits, extra]))
             else:
-                values = rng.integers(-5, 16, size=int(rng.integers(10, 15)))
+                kept = np.arange(1, 10)[rng.random(9) < 0.5]
+                digits = np.repeat(kept, rng.integers(1, 3, size=len(kept)))
+                fill = rng.choice(_NOT_DIGITS, size=max(10 - len(digits), 0)
+                                  + int(rng.integers(0, 4)))
+                values = rng.permutation(np.concatenate([digits, fill]))
             env[name] = [int(v) for v in values]
         inputs.append(env)
     return inputs
@@ -270,7 +283,7 @@ def grade_answer(answer: str, reference: str, inputs, expected=None):
         >>> grade_answer("sorted(xs)[-1]", "max(xs)", inputs)
         (True, '')
         >>> grade_answer("xs[-1]", "max(xs)", inputs)
-        (False, 'differs on test input 0: expected 9, got -5')
+        (False, 'differs on test input 0: expected 14, got 1')
     """
     for name, value in (("answer", answer), ("reference", reference)):
         if not isinstance(value, str):
@@ -510,7 +523,7 @@ def make_answers(pairs=None, per_kind: int = 1, seed: int = 0, inputs=None):
             :func:`keras_gen.tasks.make_code_pairs` (1,840 requests).
         per_kind: Wrong answers drawn per kind and request.
         seed: Seed for the draws.
-        inputs: Test inputs; default :func:`make_test_inputs` (6, seed 0).
+        inputs: Test inputs; default :func:`make_test_inputs` (8, seed 0).
 
     Returns:
         A list of :class:`GradedAnswer`, request by request.

@@ -97,11 +97,11 @@ def test_sandbox_stops_huge_sizes_before_they_exist(code, message):
 
 
 def test_sandbox_stops_at_the_time_limit():
-    slow = "sum([sum(range(50000)) for x in range(40000)])"  # minutes, unchecked
-    start = time.perf_counter()
-    with pytest.raises(ExpressionLimitError, match="time_limit=0.2 s"):
-        evaluate_expression(slow, time_limit=0.2)
-    assert time.perf_counter() - start < 3  # stopped, with a margin for load
+    slow = "sum([sum(range(50000)) for x in range(40000)])"  # ~40 s of CPU
+    start = time.thread_time()
+    with pytest.raises(ExpressionLimitError, match="time_limit=0.1 s of CPU time"):
+        evaluate_expression(slow, time_limit=0.1)
+    assert time.thread_time() - start < 1  # stopped soon after 0.1 s of CPU
 
 
 def test_self_calling_lambdas_never_get_to_recurse():
@@ -240,7 +240,7 @@ def test_labels_follow_execution_not_how_an_answer_was_made():
                         inputs) == (True, "")
     correct, reason = grade_answer("xs.sort()", "sorted(xs)", inputs)
     assert not correct and reason.startswith("differs on test input 0")
-    correct, reason = grade_answer("xs[10 + 5]", "xs[5]", inputs)
+    correct, reason = grade_answer("xs[10 + 50]", "xs[5]", inputs)
     assert not correct and reason.startswith("IndexError on test input 0")
     correct, reason = grade_answer("__import__('os')", "len(xs)", inputs)
     assert not correct and reason.startswith("refused: Expected")
