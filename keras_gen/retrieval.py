@@ -246,6 +246,10 @@ class GPTEncoder:
 def untrained_copy(model, seed: int = 0):
     """A freshly initialised GPT with ``model``'s architecture (the control).
 
+    The GPT's layers draw their initial weights from Keras' global random
+    state, so this seeds it with ``keras.utils.set_random_seed(seed)`` (which
+    also seeds Python's and NumPy's generators), as any seeded Keras run does.
+
     Args:
         model: A :class:`~keras_gen.transformer.GPT`.
         seed: Seed for the initial weights (same seed, same weights).
