@@ -77,12 +77,18 @@ def test_nb05_main_prints_measured_answers(capsys):
         jit_compile=False,
     )
     out = capsys.readouterr().out
-    val = [float(v) for v in re.findall(r"Validation loss goes from ([\d.]+) to ([\d.]+)", out)[0]]
+    val = [
+        float(v)
+        for v in re.findall(r"Validation loss goes from ([\d.]+) to ([\d.]+)", out)[0]
+    ]
     assert ("more text generalises better" in out) == (val[1] < val[0])
     gaps = re.search(r"Gap ([-+][\d.]+) -> ([-+][\d.]+) nats: the gap (\w+)", out)
     before, after, word = float(gaps.group(1)), float(gaps.group(2)), gaps.group(3)
-    expected = "barely" if abs(after - before) < 0.01 else (
-        "shrinks" if after < before else "grows")
+    expected = (
+        "barely"
+        if abs(after - before) < 0.01
+        else ("shrinks" if after < before else "grows")
+    )
     assert word == expected
     bpc = dict(re.findall(r"(characters|BPE 512) *: .* -> ([\d.]+) bits", out))
     best = re.search(r"by bits per character the (characters|BPE 512) model", out)
