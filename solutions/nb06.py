@@ -183,6 +183,13 @@ def main(
         f"   With the penalty greedy decoding {fewer} (distinct 4-grams "
         f"{plain_distinct:.2f} -> {pen_distinct:.2f}), and {likelihood}."
     )
+    if pen_distinct <= plain_distinct:
+        print(
+            f"   The prompt alone already puts {len(set(prompt_ids))} different "
+            "tokens under the penalty, and a token seen once is lowered as much "
+            "as one seen fifty times: once the usual tokens are all lowered "
+            "alike, nothing stops one of them from repeating."
+        )
 
     print(
         f"2. log p(continuation | prompt) of section 3's continuations "
@@ -226,6 +233,13 @@ def main(
             "more likely than greedy's: greedy is not guaranteed to find the "
             "most likely sequence."
         )
+        if distinct_fraction(beam_text) < distinct_fraction(
+            tokenizer.decode(greedy_ids[len(prompt_ids) :])
+        ):
+            verdict += (
+                " Its text repeats even more than greedy's: the most likely "
+                "text is not the most readable one."
+            )
     else:
         verdict = "here greedy's continuation was as likely as beam search's best."
     print(f"   {verdict}")

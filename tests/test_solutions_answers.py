@@ -75,6 +75,7 @@ def test_nb05_main_prints_measured_answers(capsys):
         small=tiny,
         baby=GPTConfig(vocab_size=1, context_length=64, **tiny),
         jit_compile=False,
+        eval_batches=1,
     )
     out = capsys.readouterr().out
     val = [
