@@ -1,8 +1,8 @@
 """Solutions to the exercises of notebook 05 (pretraining a mini GPT).
 
-Run ``python -m solutions.nb05`` to print the answers this run observes (about
-ten minutes on a 2-core CPU: exercise 2 trains the baby GPT for 1,400 and
-2,800 steps).
+Run ``python -m solutions.nb05`` to print the answers this run observes
+(exercise 2 trains the baby GPT for 1,400 and 2,800 steps: the longest of the
+solutions, over half an hour on a busy 2-core CPU).
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ def pretrain_on(
 ):
     """Exercise 1: pretrain a small GPT on any corpus name or UTF-8 file.
 
-    A few hundred kB of text is enough for samples that copy its spelling and
-    layout; style needs far more text than a laptop run can use.
+    How much text is enough? :func:`main` trains one model on more and more
+    of the notebook's corpus and prints validation loss and the gap between
+    training and validation loss for each amount.
 
     Returns:
         ``(model, tokenizer, validation loss in nats per character)``.
