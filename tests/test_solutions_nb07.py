@@ -104,3 +104,11 @@ def test_main_prints_answers_that_follow_its_numbers(capsys):
     assert ("the probe is worse" in out) == (probe < full)
     right = int(re.search(r"(\d) of 4 right", out).group(1))
     assert right == out.count("   ✓ ")
+    share = 100 * right / 4
+    test_share = int(re.search(r"against (\d+)% on the test", out).group(1))
+    expected = (
+        "fewer than"
+        if share < test_share
+        else ("more than" if share > test_share else "the same share")
+    )
+    assert f"sentences: {expected}" in out
