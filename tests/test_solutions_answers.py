@@ -59,3 +59,38 @@ def test_nb04_main_prints_measured_answers(capsys):
     out = capsys.readouterr().out
     assert out.count("tokens/char") == len(nb04.SENTENCES)
     assert "Without positions, shuffling costs" in out
+
+
+def test_nb05_main_prints_measured_answers(capsys):
+    from keras_gen.text import load_corpus
+    from keras_gen.transformer import GPTConfig
+    from solutions import nb05
+
+    tiny = {"embed_dim": 16, "num_heads": 2, "num_layers": 1}
+    nb05.main(
+        corpus=load_corpus()[:30_000],
+        text_sizes=(2_000, None),
+        small_steps=4,
+        baby_steps=2,
+        small=tiny,
+        baby=GPTConfig(vocab_size=1, context_length=64, **tiny),
+        jit_compile=False,
+        eval_batches=1,
+    )
+    out = capsys.readouterr().out
+    val = [
+        float(v)
+        for v in re.findall(r"Validation loss goes from ([\d.]+) to ([\d.]+)", out)[0]
+    ]
+    assert ("more text generalises better" in out) == (val[1] < val[0])
+    gaps = re.search(r"Gap ([-+][\d.]+) -> ([-+][\d.]+) nats: the gap (\w+)", out)
+    before, after, word = float(gaps.group(1)), float(gaps.group(2)), gaps.group(3)
+    expected = (
+        "barely"
+        if abs(after - before) < 0.01
+        else ("shrinks" if after < before else "grows")
+    )
+    assert word == expected
+    bpc = dict(re.findall(r"(characters|BPE 512) *: .* -> ([\d.]+) bits", out))
+    best = re.search(r"by bits per character the (characters|BPE 512) model", out)
+    assert best.group(1) == min(bpc, key=lambda name: float(bpc[name]))

@@ -1,6 +1,7 @@
 """The exercise solutions of notebook 06 run and do what the notebook says."""
 
 import itertools
+import re
 
 import keras
 import numpy as np
@@ -71,3 +72,35 @@ def test_beam_search_is_greedy_with_one_beam_and_exact_with_all(model):
         model, prompt, generate_ids(model, prompt, 2)[2:]
     )
     assert score >= greedy - 1e-9
+
+
+def test_main_prints_answers_that_follow_its_numbers(capsys):
+    from keras_gen.generation import pipeline
+    from keras_gen.tokenizers import CharTokenizer
+
+    tokenizer = CharTokenizer.train(
+        "The future of AI in healthcare is", byte_fallback=False
+    )
+    keras.utils.set_random_seed(1)
+    gpt = build_gpt(tokenizer.vocab_size, 48, 16, num_heads=2, num_layers=1)
+    rng = np.random.default_rng(1)
+    gpt.set_weights([rng.normal(0, 0.5, w.shape) for w in gpt.get_weights()])
+    generator = pipeline("text-generation", model=(gpt, tokenizer), jit=False)
+    nb06.main(generator, prompt="The future", new_tokens=12, num_beams=3)
+    out = capsys.readouterr().out
+
+    distinct = re.findall(r"distinct 4-grams ([\d.]+), model's own", out)
+    plain, penalised = (float(d) for d in distinct)
+    assert ("decoding repeats less" in out) == (penalised > plain)
+    scores = dict(
+        re.findall(r"   (greedy|temperature \S+|top-\w \S+) +(-[\d.]+) nats", out)
+    )
+    assert len(scores) == len(nb06.STRATEGIES)
+    best = max(scores, key=lambda name: float(scores[name]))
+    assert f"The most likely is {best}'s" in out
+    beam, greedy = (
+        float(v)
+        for v in re.search(r"(-[\d.]+) nats against greedy's (-[\d.]+)", out).groups()
+    )
+    assert beam >= greedy - 0.05  # beam search keeps greedy's path among its beams
+    assert ("beam search found" in out) == ("as likely as" not in out)

@@ -60,3 +60,55 @@ def test_linear_probe_trains_only_the_head_and_classify():
     result = nb07.classify(classifier, tok, ["abcab", "hgfeh"], ["ad", "eh"], 8)
     assert [topic for _, topic, _ in result] == ["ad", "eh"]
     assert all(0.5 <= p <= 1.0 for _, _, p in result)
+
+
+def test_main_prints_answers_that_follow_its_numbers(capsys):
+    import re
+
+    from keras_gen import tasks
+    from keras_gen.pretrained import Pretrained
+
+    texts, _, _ = tasks.load_docstring_topics()
+    pairs = "".join(p + c for p, c in tasks.make_code_pairs())
+    tok = CharTokenizer.train(pairs + "".join(texts[:200]))
+    nb07.main(
+        Pretrained(_tiny(tok, context_length=72), tok, {}),
+        code_steps=2,
+        code_test_size=4,
+        few_pairs=8,
+        clf_steps=2,
+        per_class=2,
+        test_per_class=2,
+        max_new_tokens=3,
+        jit_compile=False,
+    )
+    out = capsys.readouterr().out
+    rows = re.findall(
+        r"from (pretrained|scratch) *: +([\d.]+)% .*, +([\d.]+)% with", out
+    )
+    drops = {start: float(a) - float(b) for start, a, b in rows}
+    assert len(drops) == 2
+    if abs(drops["pretrained"] - drops["scratch"]) < 2:
+        assert "both lose about the same" in out
+    else:
+        worse = max(drops, key=drops.get)
+        assert (f"the {worse} model suffers more" in out) != (
+            "only because the one from scratch had little to lose" in out
+        )
+    probe, full = (
+        float(v)
+        for v in re.search(
+            r"linear probe ([\d.]+), full fine-tuning ([\d.]+)", out
+        ).groups()
+    )
+    assert ("the probe is worse" in out) == (probe < full)
+    right = int(re.search(r"(\d) of 4 right", out).group(1))
+    assert right == out.count("   ✓ ")
+    share = 100 * right / 4
+    test_share = int(re.search(r"against (\d+)% on the test", out).group(1))
+    expected = (
+        "fewer than"
+        if share < test_share
+        else ("more than" if share > test_share else "the same share")
+    )
+    assert f"sentences: {expected}" in out
