@@ -260,7 +260,8 @@ def moses_metrics(
     if reference_properties is not None:
         ours = molecule_properties(valid)
         for name in PROPERTIES:
-            metrics[f"{name} W1"] = wasserstein_1d(ours[name], reference_properties[name])
+            reference = reference_properties[name]
+            metrics[f"{name} W1"] = wasserstein_1d(ours[name], reference)
     return metrics
 
 
@@ -281,7 +282,7 @@ def plot_property_histograms(
 
     units = {"QED": "QED (0 to 1)", "logP": "logP", "weight": "molecular weight (Da)"}
     fig, axes = plt.subplots(1, len(PROPERTIES), figsize=(12, 3.2))
-    for ax, name in zip(axes, PROPERTIES):
+    for ax, name in zip(axes, PROPERTIES, strict=True):
         both = np.concatenate([samples[name], reference[name]])
         bins = np.linspace(np.percentile(both, 0.5), np.percentile(both, 99.5), 40)
         ax.hist(reference[name], bins, density=True, alpha=0.5, label="held-out MOSES")

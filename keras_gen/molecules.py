@@ -194,7 +194,8 @@ class SmilesTokenizer(Tokenizer):
                 f"Received: tokens of type {type(tokens).__name__}"
             )
         for token in tokens:
-            if not isinstance(token, str) or SMILES_TOKEN_PATTERN.fullmatch(token) is None:
+            one = isinstance(token, str) and SMILES_TOKEN_PATTERN.fullmatch(token)
+            if not one:
                 raise ValueError(
                     f"Expected every token to be one SMILES token. Received: {token!r}"
                 )
@@ -260,18 +261,25 @@ class SmilesTokenizer(Tokenizer):
     def load(cls, path: str) -> SmilesTokenizer:
         """Read a file written by :meth:`save`, checking its fields."""
         data = read_json(os.fspath(path), "tokenizer file", 1 << 20)
-        if not isinstance(data, dict) or set(data) != {"kind", "tokens"} or (
-            data["kind"] != cls.kind
-        ):
+        if not isinstance(data, dict):
+            received = type(data).__name__
+        elif set(data) != {"kind", "tokens"}:
+            received = f"keys {sorted(data)}"
+        elif data["kind"] != cls.kind:
+            received = f"kind={data['kind']!r}"
+        else:
+            received = None
+        if received is not None:
             raise FileFormatError(
                 f"Expected the tokenizer file {path} to be a JSON object with the "
-                f"keys 'kind' ({cls.kind!r}) and 'tokens'. Received: "
-                + (f"keys {sorted(data)}" if isinstance(data, dict) else type(data).__name__)
+                f"keys 'kind' ({cls.kind!r}) and 'tokens'. Received: {received}"
             )
         try:
             return cls(data["tokens"])
         except ValueError as error:
-            raise FileFormatError(f"The tokenizer file {path} is not valid: {error}") from error
+            raise FileFormatError(
+                f"The tokenizer file {path} is not valid: {error}"
+            ) from error
 
 
 def molecule_windows(
@@ -438,3 +446,54 @@ def load_smiles_gpt(folder=None):
 
     folder = SMILES_GPT_DIR if folder is None else os.fspath(folder)
     return pretrained.load_pretrained(folder, tokenizer_loader=SmilesTokenizer.load)
+
+
+def draw_molecules(
+    smiles: Sequence[str], mols_per_row: int = 4, size: int = 200, legends=None
+):
+    """A grid picture of the valid molecules among ``smiles`` (RDKit, headless).
+
+    Args:
+        smiles: SMILES strings; invalid ones are skipped.
+        mols_per_row: Molecules per row.
+        size: Width and height of each cell in pixels.
+        legends: Optional captions, one per entry of ``smiles``.
+
+    Returns:
+        A PIL image from ``rdkit.Chem.Draw.MolsToGridImage`` (Jupyter shows
+        it when it is a cell's last value).
+
+    Example:
+        >>> draw_molecules(["CCO", "c1ccccc1", "C1CC"], mols_per_row=2).size
+        (400, 200)
+    """
+    from rdkit.Chem import Draw
+
+    from keras_gen.molecule_metrics import to_molecule
+
+    mols_per_row = _checks.check_int("mols_per_row", mols_per_row, minimum=1)
+    size = _checks.check_int("size", size, minimum=16)
+    if isinstance(smiles, str):
+        raise ValueError(
+            "Expected smiles to be a list of SMILES strings. Received: one str; "
+            "wrap it in a list."
+        )
+    smiles = list(smiles)
+    if legends is not None and len(legends) != len(smiles):
+        raise ValueError(
+            f"Expected one legend per molecule. Received: {len(legends)} legends "
+            f"for {len(smiles)} molecules."
+        )
+    chosen = [(to_molecule(s), i) for i, s in enumerate(smiles)]
+    chosen = [(mol, i) for mol, i in chosen if mol is not None]
+    if not chosen:
+        raise ValueError(
+            f"Expected at least one valid molecule to draw. Received: {len(smiles)} "
+            "SMILES, none valid."
+        )
+    return Draw.MolsToGridImage(
+        [mol for mol, _ in chosen],
+        molsPerRow=mols_per_row,
+        subImgSize=(size, size),
+        legends=None if legends is None else [str(legends[i]) for _, i in chosen],
+    )

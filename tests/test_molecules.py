@@ -248,3 +248,16 @@ def test_shipped_model_reaches_its_recorded_metrics(train):
     # unique among the valid ones (fewer than 1,000), against unique@1k
     valid = valid_canonical(samples)
     assert len(set(valid)) / len(valid) >= recorded["unique@1k"] - 0.01
+
+
+def test_draw_molecules_skips_invalid_and_checks_inputs():
+    from keras_gen.molecules import draw_molecules
+
+    image = draw_molecules(["CCO", "C1CC", "c1ccccc1"], 2, 100, legends=["a", "b", "c"])
+    assert image.size == (200, 100)
+    with pytest.raises(ValueError, match="wrap it in a list"):
+        draw_molecules("CCO")
+    with pytest.raises(ValueError, match="none valid"):
+        draw_molecules(["C1CC"])
+    with pytest.raises(ValueError, match="one legend per molecule"):
+        draw_molecules(["CCO"], legends=[])

@@ -16,7 +16,7 @@ the training state is backed up after every evaluation beside ``--out``, and
 running the same command again after an interruption resumes from the backup.
 
 Usage:
-    PYTHONPATH=. .venv/bin/python tools/train_moses_gpt.py [--steps 3000]
+    PYTHONPATH=. .venv/bin/python tools/train_moses_gpt.py [--steps 2000]
         [--out data/pretrained/moses-smiles-gpt] [--quick]
 """
 
@@ -70,7 +70,7 @@ VAL_MOLECULES = 1_000
 def main(argv=None) -> int:
     """Train, evaluate, sample, measure and save; print the card's numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=SMILES_GPT_DIR)
     parser.add_argument(
