@@ -230,7 +230,8 @@ def test_shipped_model_is_small_and_documented():
     card = load_smiles_gpt().card
     for key in ("command", "metrics", "train_sha256", "steps", "sampling"):
         assert key in card
-    for key in ("valid", "unique@1k", "unique@10k", "novelty", "QED W1"):
+    # unique@10k only when 10,000 of the samples are valid (MOSES samples 30,000)
+    for key in ("valid", "unique@1k", "novelty", "QED W1"):
         assert key in card["metrics"]
 
 
