@@ -289,7 +289,7 @@ def _check_hashes(folder: str, card: dict, remake: str) -> None:
             )
 
 
-def load_pretrained(folder: str | None = None) -> Pretrained:
+def load_pretrained(folder: str | None = None, tokenizer_loader=None) -> Pretrained:
     """Load a folder written by :func:`save_pretrained`, checking every file.
 
     ``card.json`` is read first; the SHA-256 it records for ``model.keras``
@@ -299,6 +299,9 @@ def load_pretrained(folder: str | None = None) -> Pretrained:
 
     Args:
         folder: The folder; default the model shipped with the project.
+        tokenizer_loader: Reads ``tokenizer.json``; default
+            :func:`keras_gen.tokenizers.load_tokenizer`. Another tokenizer
+            class passes its own (``keras_gen.molecules`` does).
 
     Returns:
         A :class:`Pretrained` with ``model``, ``tokenizer``, ``card`` (without
@@ -351,7 +354,9 @@ def load_pretrained(folder: str | None = None) -> Pretrained:
             f"{type(card).__name__}.{remake}"
         )
     _check_hashes(folder, card, remake)
-    tokenizer = load_tokenizer(os.path.join(folder, TOKENIZER_FILE))
+    tokenizer = (tokenizer_loader or load_tokenizer)(
+        os.path.join(folder, TOKENIZER_FILE)
+    )
     model_path = os.path.join(folder, MODEL_FILE)
     if not zipfile.is_zipfile(model_path):  # Keras would say "File not found"
         raise FileFormatError(
