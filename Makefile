@@ -103,6 +103,7 @@ bench: $(STAMP)
 # same weights; its card.json records the command and the validation loss.
 pretrained: $(STAMP)
 	$(BIN)/python tools/train_pretrained.py
+	$(BIN)/python tools/train_designer.py --kind cvae --steps 12000
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .ruff_cache

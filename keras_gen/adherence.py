@@ -49,8 +49,8 @@ def adherence_from_predictions(predicted, requested, num_classes: int = 10) -> d
 
     Example:
         >>> table = adherence_from_predictions([5, 5, 7, 7], [5, 5, 5, 7])
-        >>> round(table["per_class"][5], 3), table["per_class"][7], table["overall"]
-        (0.667, 1.0, 0.75)
+        >>> table["per_class"][[5, 7]].round(3).tolist(), table["overall"]
+        ([0.667, 1.0], 0.75)
     """
     num_classes = _checks.check_int("num_classes", num_classes, minimum=2)
     predicted = _ids("predicted", predicted, num_classes)

@@ -794,7 +794,7 @@ def build_conditional_gan(latent_dim: int = 32, seed: int = 0) -> ConditionalGAN
 
     Example:
         >>> build_conditional_gan().count_params()
-        2033265
+        2010129
     """
     return _compiled(
         ConditionalGAN(
@@ -817,7 +817,7 @@ def build_conditional_vae(
 
     Example:
         >>> build_conditional_vae().count_params()
-        1087280
+        1081120
     """
     return _compiled(
         ConditionalVAE(

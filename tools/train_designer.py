@@ -99,8 +99,10 @@ def main(argv=None) -> int:
             f"Class-conditional {args.kind} trained by keras-gen on the "
             "Fashion-MNIST training split (keras_gen.conditional)."
         ),
+        # --out does not change the model, so the command leaves it out.
         "command": "make pretrained  # = python tools/train_designer.py "
-        + " ".join(sys.argv[1:] if argv is None else argv),
+        f"--kind {args.kind} --steps {steps} --seed {args.seed}"
+        + (" --quick" if args.quick else ""),
         "steps": steps,
         "batch_size": BATCH_SIZE,
         "seed": args.seed,
