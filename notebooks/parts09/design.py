@@ -155,12 +155,13 @@ print(
 #
 # ### The designer that ships with keras-gen
 #
-# A few minutes on two CPU cores is too short for the 90% target, so the project
-# ships a designer trained longer by `make pretrained`
+# A few minutes on two CPU cores is too short to come near the 90% target, so
+# the project ships a designer trained eight times longer by `make pretrained`
 # (`tools/train_designer.py`; its card records the command, the adherence curve
-# and the full table). `benchmarks/conditional_design.py` trains both kinds for
-# as long and prints the comparison that chose it (`benchmarks/RESULTS.md`).
-# The cell below loads it and measures it again, here.
+# and the full table). It is a cVAE because, trained as long, the cVAE adhered
+# better than the cGAN (`benchmarks/conditional_design.py` prints that
+# comparison; `benchmarks/RESULTS.md` records it). The cell below loads it and
+# measures it again, here.
 
 # %%
 designer, card = conditional.load_designer()
@@ -175,12 +176,23 @@ shipped = design_report(
 )
 print(f"\nMeasured now, {PER_CLASS} images per class:")
 print(shipped)
+verdict = "reaches" if shipped.overall["adherence"] >= 0.9 else "misses"
+weakest = ", ".join(
+    f"{names[c]} {shipped.adherence[c]:.0%}" for c in np.argsort(shipped.adherence)[:2]
+)
+print(
+    f"\nOverall adherence {shipped.overall['adherence']:.1%}: it {verdict} the 90% "
+    f"target. Weakest classes: {weakest}."
+)
 
 # %% [markdown]
-# The cell above prints the shipped designer's table, measured in this run.
-# Its overall adherence is the number to compare with the 90% target; the
-# classes where it falls short are the ones the judge also finds hard on real
-# images (their `real` column is lowest).
+# The cell above prints the shipped designer's table, measured in this run,
+# and whether its overall adherence reaches the 90% target. The judge itself
+# is right about roughly nine real garments in ten (the `real` column), so 90%
+# means "about as recognisable as real clothes". Compare the weakest classes it
+# names with their `real` column. In our runs they were Sandal and Shirt: Shirt
+# is hard for the judge on real images too, while a sandal is easy to recognise
+# when real but loses its thin straps when the cVAE blurs them into grey.
 #
 # ### Ask for a class, get it
 #
