@@ -314,7 +314,7 @@ class ConditionalGAN(_Conditional):
     Example:
         >>> cgan = ConditionalGAN(build_conditional_generator(8),
         ...                       build_conditional_discriminator(), seed=0)
-        >>> cgan.compile()
+        >>> cgan.compile(jit_compile=False)  # XLA pays off on long runs only
         >>> images, labels = np.zeros((64, 28, 28, 1), "float32"), np.arange(64) % 10
         >>> history = cgan.fit(images, labels, batch_size=32, epochs=1, verbose=0)
         >>> sorted(history.history)
@@ -483,7 +483,7 @@ class ConditionalVAE(_Conditional):
     Example:
         >>> cvae = ConditionalVAE(build_conditional_encoder(4),
         ...                       build_conditional_decoder(4), seed=0)
-        >>> cvae.compile()
+        >>> cvae.compile(jit_compile=False)
         >>> images, labels = np.zeros((64, 28, 28, 1), "float32"), np.arange(64) % 10
         >>> history = cvae.fit(images, labels, batch_size=32, epochs=1, verbose=0)
         >>> sorted(history.history)

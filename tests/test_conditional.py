@@ -195,9 +195,10 @@ def test_shipped_designer_is_small_documented_and_as_good_as_its_card():
     assert size <= 20 * 2**20
     model, card = cond.load_designer()
     assert card["command"].startswith("make pretrained")
-    assert card["kind"] == {"ConditionalGAN": "cgan", "ConditionalVAE": "cvae"}[
-        type(model).__name__
-    ]
+    assert (
+        card["kind"]
+        == {"ConditionalGAN": "cgan", "ConditionalVAE": "cvae"}[type(model).__name__]
+    )
     # Re-measure the card's last curve point: 200 images per class, seed 1, the
     # same images the tool scored. The classifier is retrained per machine, so
     # allow it a little room.
