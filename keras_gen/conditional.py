@@ -789,8 +789,12 @@ def interpolate(
     return model.render(latents, one_hot)
 
 
-def build_conditional_gan(latent_dim: int = 32, seed: int = 0) -> ConditionalGAN:
+def build_conditional_gan(
+    latent_dim: int = 32, seed: int = 0, jit_compile="auto"
+) -> ConditionalGAN:
     """The cGAN of notebook 09 at its default sizes, compiled.
+
+    ``jit_compile`` is passed to :meth:`ConditionalGAN.compile`.
 
     Example:
         >>> build_conditional_gan().count_params()
@@ -801,14 +805,17 @@ def build_conditional_gan(latent_dim: int = 32, seed: int = 0) -> ConditionalGAN
             build_conditional_generator(latent_dim),
             build_conditional_discriminator(),
             seed=seed,
-        )
+        ),
+        jit_compile,
     )
 
 
 def build_conditional_vae(
-    latent_dim: int = 8, beta: float = 4.0, seed: int = 0
+    latent_dim: int = 8, beta: float = 4.0, seed: int = 0, jit_compile="auto"
 ) -> ConditionalVAE:
     """The cVAE of notebook 09 at its default sizes, compiled.
+
+    ``jit_compile`` is passed to :meth:`ConditionalVAE.compile`.
 
     ``beta = 4`` (a beta-VAE, Higgins et al., 2017) squeezes ``z``, so the
     decoder leans on the class it is told: in a 2,000-step trial (recorded in
@@ -825,12 +832,13 @@ def build_conditional_vae(
             build_conditional_decoder(latent_dim),
             beta=beta,
             seed=seed,
-        )
+        ),
+        jit_compile,
     )
 
 
-def _compiled(model):
-    model.compile()
+def _compiled(model, jit_compile):
+    model.compile(jit_compile=jit_compile)
     return model
 
 
