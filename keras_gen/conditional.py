@@ -893,9 +893,18 @@ def save_designer(folder: str, model, card: dict) -> str:
         card = {**card, "sha256": sha256_file(os.path.join(staging, MODEL_FILE))}
         with open(os.path.join(staging, CARD_FILE), "w", encoding="utf-8") as f:
             f.write(dump_json(card))
-        if os.path.exists(folder):
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
+        backup = None
+        if os.path.exists(folder):  # set aside, so a failure can put it back
+            backup = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
+            os.replace(folder, backup)
+        try:
+            os.replace(staging, folder)
+        except BaseException:
+            if backup is not None and not os.path.exists(folder):
+                os.replace(backup, folder)
+            raise
+        if backup is not None:
+            shutil.rmtree(backup)
     finally:
         if os.path.exists(staging):
             shutil.rmtree(staging)

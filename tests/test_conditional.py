@@ -212,3 +212,26 @@ def test_shipped_designer_is_small_documented_and_as_good_as_its_card():
     overall = card["report"][-1]
     assert overall["class"] == "overall" and overall["adherence"] >= 0.85
     assert measured >= 0.85
+
+
+@pytest.mark.parametrize("kind", ["cgan", "cvae"])
+def test_same_seed_same_training(kind):
+    images = np.random.default_rng(1).uniform(-1, 1, (64, 28, 28, 1))
+    labels = np.arange(64) % 10
+    samples = []
+    for _ in range(2):
+        keras.utils.set_random_seed(0)
+        build = {"cgan": cond.build_conditional_gan, "cvae": cond.build_conditional_vae}
+        model = build[kind](seed=0, jit_compile=False)
+        dataset = cond.labelled_dataset(images, labels, batch_size=16, seed=0)
+        model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)
+        samples.append(cond.generate(model, [5, 7], n=2, seed=0))
+    np.testing.assert_array_equal(samples[0], samples[1])
+
+
+def test_save_designer_replaces_a_designer_folder(tiny_models, tmp_path):
+    folder = cond.save_designer(tmp_path / "d", tiny_models["cvae"], {"steps": 1})
+    cond.save_designer(folder, tiny_models["cgan"], {"steps": 2})
+    model, card = cond.load_designer(folder)
+    assert isinstance(model, cond.ConditionalGAN) and card["steps"] == 2
+    assert sorted(os.listdir(tmp_path)) == ["d"]  # no staging or backup left
