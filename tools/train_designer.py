@@ -29,7 +29,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_gen import conditional, data  # noqa: E402
+from keras_gen import conditional, data, designer  # noqa: E402
 from keras_gen.adherence import design_report, prompt_adherence  # noqa: E402
 
 BATCH_SIZE = 128
@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=12000)
     parser.add_argument("--eval-every", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=conditional.DEFAULT_DESIGNER_DIR)
+    parser.add_argument("--out", default=designer.DEFAULT_DESIGNER_DIR)
     parser.add_argument("--quick", action="store_true", help="checks the script only")
     args = parser.parse_args(argv)
     steps = 20 if args.quick else args.steps
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
             "python": platform.python_version(),
         },
     }
-    conditional.save_designer(args.out, model, card)
+    designer.save_designer(args.out, model, card)
     size = sum(os.path.getsize(os.path.join(args.out, n)) for n in os.listdir(args.out))
     print(
         f"Adherence {report.overall['adherence']:.1%} after {steps} steps in "

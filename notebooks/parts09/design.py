@@ -43,6 +43,7 @@ import numpy as np
 
 from keras_gen import conditional, data
 from keras_gen.adherence import design_report, prompt_adherence
+from keras_gen.designer import load_designer
 from keras_gen.env import fast_mode, pick
 from keras_gen.plotting import image_grid
 
@@ -169,7 +170,7 @@ print(
 # measures it again, here.
 
 # %%
-designer, card = conditional.load_designer()
+designer, card = load_designer()
 print(f"{card['name']}: a {card['kind']} of {card['parameters']:,} parameters,")
 print(f"trained {card['steps']:,} steps by: {card['command']}")
 print("adherence along its training:")
