@@ -89,6 +89,7 @@ compile_for_pretraining(
     model,
     make_optimizer(2e-3, total_steps=TRAIN_STEPS, min_learning_rate=2e-4,
                    warmup_steps=max(1, TRAIN_STEPS // 10)),
+    jit_compile=pick(full=True, fast=False),  # XLA's compile pays off in long runs
 )
 windows = make_next_token_dataset(train_ids, config.context_length, batch_size=16,
                                   seed=SEED, repeat=True)
