@@ -115,6 +115,24 @@ def _residual_block(features, embedding, channels: int, groups: int):
     return layers.Add()([skip, hidden])  # (b, h, w, ch)
 
 
+def _space_to_depth(features, shape, patch: int):
+    """(b, H, W, c) -> (b, H/p, W/p, p*p*c), with Keras layers only."""
+    height, width, channels = shape
+    rows, cols = height // patch, width // patch
+    features = layers.Reshape((rows, patch, cols, patch, channels))(features)
+    features = layers.Permute((1, 3, 2, 4, 5))(features)  # (b, H/p, W/p, p, p, c)
+    return layers.Reshape((rows, cols, patch * patch * channels))(features)
+
+
+def _depth_to_space(features, shape, patch: int):
+    """(b, H/p, W/p, p*p*c) -> (b, H, W, c), the inverse of _space_to_depth."""
+    height, width, channels = shape
+    rows, cols = height // patch, width // patch
+    features = layers.Reshape((rows, cols, patch, patch, channels))(features)
+    features = layers.Permute((1, 3, 2, 4, 5))(features)  # (b, H/p, p, W/p, p, c)
+    return layers.Reshape((height, width, channels))(features)
+
+
 def _check_multipliers(channel_multipliers) -> tuple[int, ...]:
     if isinstance(channel_multipliers, (str, bytes)) or not isinstance(
         channel_multipliers, Sequence
@@ -136,6 +154,7 @@ def build_denoiser(
     channel_multipliers: Sequence[int] = (1, 2, 2),
     blocks_per_level: int = 1,
     groups: int = 8,
+    patch_size: int = 1,
 ) -> keras.Model:
     """Build a compact U-Net denoiser with a time embedding and a condition.
 
@@ -162,6 +181,10 @@ def build_denoiser(
             same number on the way up).
         groups: Groups of the GroupNormalization layers (reduced to a divisor
             of the channel count where needed).
+        patch_size: Fold each ``patch_size x patch_size`` patch into the
+            channels first ("space to depth", as a ViT's patches), so the
+            U-Net runs at ``1 / patch_size`` of the resolution: 2 makes a
+            28x28x1 pixel model about 4x cheaper on a CPU.
 
     Returns:
         A ``keras.Model`` named ``"denoiser"`` mapping
@@ -188,12 +211,13 @@ def build_denoiser(
         "blocks_per_level", blocks_per_level, minimum=1
     )
     groups = _checks.check_int("groups", groups, minimum=1)
+    patch_size = _checks.check_int("patch_size", patch_size, minimum=1)
 
     noisy = keras.Input(shape=(height, width, channels), name="noisy")
     timesteps = keras.Input(shape=(), name="timestep")
     inputs = [noisy, timesteps]
     embedding_dim = 4 * base_filters
-    embedding = SinusoidalEmbedding(base_filters, name="time_code")(timesteps)
+    embedding = SinusoidalEmbedding(embedding_dim, name="time_code")(timesteps)
     embedding = layers.Dense(embedding_dim, activation="swish")(embedding)
     embedding = layers.Dense(embedding_dim)(embedding)  # (batch, embedding_dim)
     if condition_dim is not None:
@@ -203,11 +227,14 @@ def build_denoiser(
     embedding = layers.Activation("swish", name="embedding")(embedding)
 
     # Pad so that every halving is exact: 7x7 latents -> 8x8 for one halving.
-    factor = 2 ** (len(multipliers) - 1)
+    factor = patch_size * 2 ** (len(multipliers) - 1)
     pad_h, pad_w = (-height) % factor, (-width) % factor
+    padded = (height + pad_h, width + pad_w, channels)
     hidden = noisy
     if pad_h or pad_w:
         hidden = layers.ZeroPadding2D(((0, pad_h), (0, pad_w)))(hidden)
+    if patch_size > 1:
+        hidden = _space_to_depth(hidden, padded, patch_size)  # (b, H/p, W/p, p*p*c)
     hidden = layers.Conv2D(base_filters, 3, padding="same")(hidden)  # (b, H, W, f)
 
     skips = []
@@ -232,8 +259,14 @@ def build_denoiser(
 
     hidden = layers.Activation("swish")(_group_norm(hidden.shape[-1], groups)(hidden))
     output = layers.Conv2D(
-        channels, 3, padding="same", kernel_initializer="zeros", name="prediction"
+        channels * patch_size**2,
+        3,
+        padding="same",
+        kernel_initializer="zeros",
+        name="prediction",
     )(hidden)
+    if patch_size > 1:
+        output = _depth_to_space(output, padded, patch_size)  # (b, H, W, c)
     if pad_h or pad_w:
         output = layers.Cropping2D(((0, pad_h), (0, pad_w)))(output)  # (b, h, w, c)
     return keras.Model(inputs, output, name="denoiser")

@@ -97,7 +97,8 @@ def linear_alphas_cumprod(
 
     Betas rise linearly from ``beta_start`` to ``beta_end``; both are scaled by
     ``1000 / T`` (Nichol & Dhariwal, 2021), so that a schedule with fewer steps
-    still ends near pure noise.
+    still ends near pure noise, and capped at :data:`MAX_BETA` (with under
+    about 50 steps the scaled betas would reach 1).
 
     Args:
         timesteps: ``T``.
@@ -117,13 +118,7 @@ def linear_alphas_cumprod(
     beta_start = _checks.check_float("beta_start", beta_start, minimum=0.0)
     beta_end = _checks.check_float("beta_end", beta_end, minimum=beta_start)
     betas = np.linspace(beta_start * scale, beta_end * scale, timesteps)
-    if betas[-1] >= 1.0:
-        raise ValueError(
-            "Expected every beta < 1; with T steps they are scaled by 1000 / T. "
-            f"Received: timesteps={timesteps}, beta_end={beta_end} (scaled "
-            f"{betas[-1]:.3f}). Use more timesteps or a smaller beta_end."
-        )
-    return np.cumprod(1.0 - betas)
+    return np.cumprod(1.0 - np.minimum(betas, MAX_BETA))
 
 
 class NoiseSchedule:
@@ -236,6 +231,11 @@ def build_label_encoder(num_classes: int = 10, condition_dim: int = 32):
         ],
         name="label_encoder",
     )
+
+
+def _batch_shape(shape) -> str:
+    """``(batch, 8, 8, 1)``, or ``(batch,)`` for one number per example."""
+    return "(batch" + "".join(f", {d}" for d in shape) + ("" if shape else ",") + ")"
 
 
 def _rows(array, rows):
@@ -407,8 +407,7 @@ class DiffusionModel(keras.Model):
     def _check_images(self, images, name="images"):
         if tuple(images.shape[1:]) != self.image_shape:
             raise ValueError(
-                f"Expected {name} of shape (batch, "
-                f"{', '.join(map(str, self.image_shape))}). "
+                f"Expected {name} of shape {_batch_shape(self.image_shape)}. "
                 f"Received: {name}.shape={tuple(images.shape)}"
             )
 
@@ -436,8 +435,8 @@ class DiffusionModel(keras.Model):
             expected = tuple(self.condition_encoder.input_shape[1:])
         if tuple(conditions.shape[1:]) != expected:
             raise ValueError(
-                f"Expected conditions of shape (batch, {', '.join(map(str, expected))})"
-                f". Received: conditions.shape={tuple(conditions.shape)}"
+                f"Expected conditions of shape {_batch_shape(expected)}. "
+                f"Received: conditions.shape={tuple(conditions.shape)}"
             )
 
     def _check_labels(self, conditions):
