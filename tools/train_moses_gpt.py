@@ -67,6 +67,20 @@ NUM_SAMPLES = 12_000
 VAL_MOLECULES = 1_000
 
 
+def _without_out(args):
+    """The command-line arguments minus ``--out``: where a copy was written
+    does not change the model, and a scratch path would mislead the card."""
+    kept, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--out":
+            skip = True
+        elif not arg.startswith("--out="):
+            kept.append(arg)
+    return kept
+
+
 def main(argv=None) -> int:
     """Train, evaluate, sample, measure and save; print the card's numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -156,7 +170,7 @@ def main(argv=None) -> int:
             "with RDKit as MOSES defines its metrics."
         ),
         "command": "make pretrained  # = python tools/train_moses_gpt.py "
-        + " ".join(sys.argv[1:] if argv is None else argv),
+        + " ".join(_without_out(sys.argv[1:] if argv is None else argv)),
         "data": "data/moses (tools/vendor_moses.py, molsets 0.3.1, MIT licence)",
         "train_sha256": hashlib.sha256(
             ("\n".join(train_smiles) + "\n").encode("ascii")
