@@ -105,7 +105,7 @@ bench: $(STAMP)
 # records its command and its measured numbers.
 pretrained: $(STAMP)
 	$(BIN)/python tools/train_pretrained.py
-	$(BIN)/python tools/train_moses_gpt.py --steps 4000
+	$(BIN)/python tools/train_moses_gpt.py --steps 8000
 	$(BIN)/python tools/train_designer.py --kind cvae --steps 12000
 
 clean:

@@ -84,7 +84,7 @@ def _without_out(args):
 def main(argv=None) -> int:
     """Train, evaluate, sample, measure and save; print the card's numbers."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=SMILES_GPT_DIR)
     parser.add_argument(
