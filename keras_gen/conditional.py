@@ -32,6 +32,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gen import _checks, data
+from keras_gen._compile import OneOptimizerConfig, TwoOptimizerConfig
 from keras_gen.gan import (
     _bce_with_logits,
     _check_image_shape,
@@ -281,7 +282,7 @@ class _Conditional(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class ConditionalGAN(_Conditional):
+class ConditionalGAN(TwoOptimizerConfig, _Conditional):
     """A GAN whose generator and discriminator are both told the class.
 
     The training step is :class:`keras_gen.gan.GAN`'s (non-saturating loss,
@@ -348,24 +349,6 @@ class ConditionalGAN(_Conditional):
         super().compile(jit_compile=jit_compile, **kwargs)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
-
-    def get_compile_config(self):
-        if not self.compiled:  # an uncompiled model saves without optimizers
-            return None
-        return {
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "jit_compile": self.jit_compile,
-        }
-
-    def compile_from_config(self, config):
-        self.compile(
-            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
-            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-            jit_compile=config["jit_compile"],
-        )
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
 
     @property
     def metrics(self):
@@ -447,7 +430,7 @@ class ConditionalGAN(_Conditional):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class ConditionalVAE(_Conditional):
+class ConditionalVAE(OneOptimizerConfig, _Conditional):
     """A VAE whose encoder and decoder are both told the class.
 
     The objective is :class:`keras_gen.vae.VAE`'s negative ELBO (Bernoulli
@@ -518,21 +501,6 @@ class ConditionalVAE(_Conditional):
             jit_compile=jit_compile,
             **kwargs,
         )
-
-    def get_compile_config(self):
-        if not self.compiled:
-            return None
-        return {
-            "optimizer": keras.saving.serialize_keras_object(self.optimizer),
-            "jit_compile": self.jit_compile,
-        }
-
-    def compile_from_config(self, config):
-        self.compile(
-            optimizer=keras.saving.deserialize_keras_object(config["optimizer"]),
-            jit_compile=config["jit_compile"],
-        )
-        self.optimizer.build(self.trainable_variables)
 
     @property
     def metrics(self):

@@ -50,6 +50,7 @@ import numpy as np
 from keras import ops
 
 from keras_gen import _checks
+from keras_gen._compile import OneOptimizerConfig
 from keras_gen.gan import _per_replica, _training_noise
 
 SCHEDULES = ("cosine", "linear")
@@ -243,7 +244,7 @@ def _rows(array, rows):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class DiffusionModel(keras.Model):
+class DiffusionModel(OneOptimizerConfig, keras.Model):
     """A denoiser trained as a DDPM with classifier-free guidance; DDIM sampling.
 
     ``fit(x=images, y=conditions)`` trains on pixels or latents in any
@@ -383,20 +384,6 @@ class DiffusionModel(keras.Model):
         super().compile(
             optimizer=optimizer or keras.optimizers.Adam(1e-3, clipnorm=1.0), **kwargs
         )
-
-    def get_compile_config(self):
-        return {
-            "optimizer": keras.saving.serialize_keras_object(self.optimizer),
-            "jit_compile": self.jit_compile,
-        }
-
-    def compile_from_config(self, config):
-        self.compile(
-            optimizer=keras.saving.deserialize_keras_object(config["optimizer"]),
-            jit_compile=config["jit_compile"],
-        )
-        # Build the optimizer now so its saved state is restored, not skipped.
-        self.optimizer.build(self.trainable_variables)
 
     @property
     def metrics(self):

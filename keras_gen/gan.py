@@ -25,6 +25,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gen import _checks
+from keras_gen._compile import TwoOptimizerConfig
 
 #: The LeakyReLU slope the article uses for negative inputs.
 LEAKY_SLOPE = 0.2
@@ -330,7 +331,7 @@ def _bce_with_logits(logits, target_is_real: bool):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GAN(keras.Model):
+class GAN(TwoOptimizerConfig, keras.Model):
     """A generator and a discriminator trained against each other with ``fit()``.
 
     Each step (Goodfellow et al., 2014, with the non-saturating generator loss):
@@ -428,25 +429,6 @@ class GAN(keras.Model):
         super().compile(jit_compile=jit_compile, **kwargs)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
-
-    def get_compile_config(self):
-        # Saved with the model so that a reloaded GAN can resume training.
-        return {
-            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
-            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
-            "jit_compile": self.jit_compile,
-        }
-
-    def compile_from_config(self, config):
-        self.compile(
-            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
-            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
-            jit_compile=config["jit_compile"],
-        )
-        # Build the optimizers now so their saved state (step count, moments)
-        # is restored too, not skipped.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
 
     @property
     def metrics(self):

@@ -43,6 +43,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gen._checks import check_float, check_int
+from keras_gen._compile import OneOptimizerConfig
 from keras_gen.gan import (
     LEAKY_SLOPE,
     _check_image_shape,
@@ -348,7 +349,7 @@ class Sampling(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class VAE(keras.Model):
+class VAE(OneOptimizerConfig, keras.Model):
     """An encoder and a decoder trained together on the negative ELBO.
 
     ``fit()`` reports, in nats per image, ``reconstruction``, ``kl`` and
@@ -426,20 +427,6 @@ class VAE(keras.Model):
             jit_compile=jit_compile,
             **kwargs,
         )
-
-    def get_compile_config(self):
-        return {
-            "optimizer": keras.saving.serialize_keras_object(self.optimizer),
-            "jit_compile": self.jit_compile,
-        }
-
-    def compile_from_config(self, config):
-        self.compile(
-            optimizer=keras.saving.deserialize_keras_object(config["optimizer"]),
-            jit_compile=config["jit_compile"],
-        )
-        # Build the optimizer now so its saved state is restored, not skipped.
-        self.optimizer.build(self.trainable_variables)
 
     @property
     def metrics(self):
