@@ -1,7 +1,8 @@
 """Prompt adherence and Fréchet distance per class: the designer, cGAN vs cVAE.
 
 Part 1 loads the designer that ships in ``data/pretrained/fashion-designer``
-(``make pretrained``) and measures it again: 1,000 images per class (seed 1),
+(``make pretrained``) and measures it again at the noise temperature its card
+names (``card["temperature"]``): 1,000 images per class (seed 1),
 the share the quality classifier assigns to the requested class beside the
 share for real test images, and the Fréchet distance per class beside its
 floor (real training images of the class against the same test images).
@@ -40,10 +41,12 @@ BUILDERS = {
 }
 
 
-def report_for(model, per_class: int):
+def report_for(model, per_class: int, temperature: float = 1.0):
     """The design report of ``per_class`` images per class, noise seed 1."""
     requested = np.repeat(np.arange(10), per_class)
-    images = conditional.generate(model, range(10), n=per_class, seed=1)
+    images = conditional.generate(
+        model, range(10), n=per_class, seed=1, temperature=temperature
+    )
     return design_report(images, requested, seed=0)
 
 
@@ -84,9 +87,10 @@ def main() -> None:
     shipped, card = designer.load_designer()
     print(
         f"\nshipped designer: {card['kind']}, {card['parameters']:,} parameters, "
-        f"{card['steps']} steps ({card['command']})"
+        f"{card['steps']} steps ({card['command']}), at noise temperature "
+        f"{card['temperature']}"
     )
-    print(report_for(shipped, args.per_class))
+    print(report_for(shipped, args.per_class, card["temperature"]))
     if args.shipped_only:
         return
     print(f"\ncGAN vs cVAE, {args.steps} steps each, batch 128, seed 0")

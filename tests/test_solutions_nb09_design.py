@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from keras_gen import conditional as cond
+from keras_gen import designer
 from solutions import nb09_design
 
 
@@ -13,17 +14,26 @@ def test_design_confusions_by_hand():
     assert mistakes == [("a", "b", 0.3), ("b", "a", pytest.approx(0.1))]
 
 
-def test_temperature_one_is_generate_and_zero_is_one_design():
+def test_generate_temperature_scales_the_noise():
     model = cond.ConditionalVAE(
         cond.build_conditional_encoder(4, hidden_units=(8,)),
         cond.build_conditional_decoder(4, hidden_units=(8,)),
     )
-    np.testing.assert_allclose(
-        nb09_design.generate_with_temperature(model, [5, 7], n=3, seed=2),
-        cond.generate(model, [5, 7], n=3, seed=2),
-        atol=1e-6,
-    )
-    frozen = nb09_design.generate_with_temperature(model, "Sandal", 3, temperature=0)
+    frozen = cond.generate(model, "Sandal", 3, temperature=0)
     np.testing.assert_allclose(frozen[0], frozen[2], atol=1e-6)
+    warm = cond.generate(model, "Sandal", 3)
+    assert not np.allclose(warm[0], warm[2], atol=1e-6)
     with pytest.raises(ValueError, match="Expected temperature >= 0"):
-        nb09_design.generate_with_temperature(model, 5, temperature=-1.0)
+        cond.generate(model, 5, temperature=-1.0)
+
+
+def test_truncation_tradeoff_on_the_shipped_designer():
+    model, _ = designer.load_designer()
+    rows = nb09_design.truncation_tradeoff(model, (1.0, 0.3), n=128)
+    assert [row["temperature"] for row in rows] == [1.0, 0.3]
+    warm, cold = rows
+    # Colder noise: more recognisable, less like the real spread of images.
+    assert cold["adherence"] > warm["adherence"]
+    assert cold["frechet"] > warm["frechet"]
+    with pytest.raises(ValueError, match="at least one temperature"):
+        nb09_design.truncation_tradeoff(model, ())

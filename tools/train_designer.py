@@ -4,10 +4,19 @@
 It trains a conditional GAN or a conditional VAE from
 :mod:`keras_gen.conditional` on the 60,000 Fashion-MNIST training images, a
 fixed number of steps of 128 images with a fixed seed, measures prompt
-adherence on 200 images per class every ``--eval-every`` steps, and at the end
-the full table of :func:`keras_gen.adherence.design_report` (1,000 images per
-class, seed 1), which goes into the card with the command.
+adherence on 200 images per class every ``--eval-every`` steps (noise at
+temperature 1), and at the end the truncation trade-off: adherence and
+Fréchet distance of 1,000 images per class (seed 1) at each noise temperature
+in :data:`TEMPERATURES`. The card records the command, that sweep, the
+sampling temperature the designer is used at (:data:`SAMPLING_TEMPERATURE`)
+and the full table of :func:`keras_gen.adherence.design_report` at it.
 ``tests/test_conditional.py`` re-measures the shipped model's adherence.
+
+Why sample at 0.8: the shipped cVAE scored 89.3% adherence at temperature 1,
+under the 90% target. Scaling the noise down keeps draws where the decoder saw
+the most data; the sweep in the card shows what that costs in the Fréchet
+distance (variety and realism), and 0.8 is the warmest temperature whose
+adherence cleared 90% with a margin of about two points.
 
 Usage:
     PYTHONPATH=. .venv/bin/python tools/train_designer.py [--kind cvae]
@@ -36,6 +45,10 @@ BATCH_SIZE = 128
 #: Images per class in the final report (all of a class's test images).
 REPORT_PER_CLASS = 1000
 REPORT_SEED = 1
+#: Noise temperatures of the truncation sweep in the card.
+TEMPERATURES = (1.0, 0.9, 0.8, 0.7, 0.5)
+#: The noise temperature the designer is used at (``card["temperature"]``).
+SAMPLING_TEMPERATURE = 0.8
 
 
 def main(argv=None) -> int:
@@ -87,11 +100,20 @@ def main(argv=None) -> int:
         )
     minutes = (time.perf_counter() - start) / 60
     requested = np.repeat(np.arange(10), REPORT_PER_CLASS)
-    report = design_report(
-        conditional.generate(model, range(10), n=REPORT_PER_CLASS, seed=REPORT_SEED),
-        requested,
-    )
-    print(report)
+    reports = {
+        t: design_report(
+            conditional.generate(
+                model, range(10), n=REPORT_PER_CLASS, seed=REPORT_SEED, temperature=t
+            ),
+            requested,
+        )
+        for t in TEMPERATURES
+    }
+    print("temperature  adherence  Fréchet")
+    for t, r in reports.items():
+        print(f"{t:11.1f}  {r.overall['adherence']:9.1%}  {r.overall['frechet']:7.2f}")
+    report = reports[SAMPLING_TEMPERATURE]
+    print(f"At temperature {SAMPLING_TEMPERATURE}:\n{report}")
     card = {
         "name": "fashion-designer",
         "kind": args.kind,
@@ -111,6 +133,14 @@ def main(argv=None) -> int:
         "curve": [{k: round(v, 4) for k, v in row.items()} for row in curve],
         "report_per_class": REPORT_PER_CLASS,
         "report_seed": REPORT_SEED,
+        "truncation": [
+            {
+                "temperature": t,
+                **{k: round(float(r.overall[k]), 4) for k in ("adherence", "frechet")},
+            }
+            for t, r in reports.items()
+        ],
+        "temperature": SAMPLING_TEMPERATURE,
         "report": [
             {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
             for row in report.rows()
@@ -126,7 +156,8 @@ def main(argv=None) -> int:
     designer.save_designer(args.out, model, card)
     size = sum(os.path.getsize(os.path.join(args.out, n)) for n in os.listdir(args.out))
     print(
-        f"Adherence {report.overall['adherence']:.1%} after {steps} steps in "
+        f"Adherence {report.overall['adherence']:.1%} at temperature "
+        f"{SAMPLING_TEMPERATURE} after {steps} steps in "
         f"{minutes:.1f} min. Wrote {args.out} ({size / 1e6:.1f} MB)."
     )
     return 0
