@@ -290,7 +290,8 @@ def completion_log_probs(model, tokenizer, pairs, length: int, batch_size: int =
         >>> from keras_gen.transformer import build_gpt
         >>> tok = CharTokenizer.train("ab\n", byte_fallback=False)
         >>> gpt = build_gpt(3, 8, 8, 2, 1)
-        >>> logp, counts = completion_log_probs(gpt, tok, [("a", "b\n"), ("ab", "a")], 4)
+        >>> pairs = [("a", "b\n"), ("ab", "a")]
+        >>> logp, counts = completion_log_probs(gpt, tok, pairs, 4)
         >>> counts.tolist(), bool((logp < 0).all())
         ([2, 1], True)
     """
