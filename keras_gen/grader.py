@@ -12,7 +12,9 @@ grade, a score where higher means "more likely correct", two ways:
   :class:`keras_gen.finetune.GPTClassifier` fine-tuned on request + answer
   texts (:func:`answer_texts`) labelled by execution;
 
-and the measures: :func:`roc_auc` and :func:`roc_curve` (how well a score
+:func:`make_grading_sets` makes the answers to train, calibrate and test
+on, with the test's requests held out of fine-tuning. The measures:
+:func:`roc_auc` and :func:`roc_curve` (how well a score
 ranks correct answers above wrong ones, whatever the threshold),
 :func:`best_threshold` (chosen on answers the test never sees) and
 :func:`accuracy_at`.
@@ -24,7 +26,9 @@ import numpy as np
 from keras import ops
 
 from keras_gen import finetune as ft
-from keras_gen._checks import check_int
+from keras_gen._checks import check_int, check_seed
+from keras_gen.grading import make_answers, make_test_inputs
+from keras_gen.tasks import CODE_TEMPLATES, CODE_VARIABLES, make_code_pairs
 
 
 def _check_scored(labels, scores, both_classes: bool = True):
@@ -228,3 +232,86 @@ def _check_answers(answers) -> list:
             f"make_answers). Received: {answers!r:.80}"
         )
     return answers
+
+
+def make_grading_sets(
+    requests=(400, 120, 300),
+    held_out: int = 4,
+    calibration: int = 2,
+    per_kind: int = 1,
+    seed: int = 0,
+    variables=CODE_VARIABLES,
+    templates=CODE_TEMPLATES,
+):
+    """Graded answers for fine-tuning, calibrating and testing a grader.
+
+    The split is by **variable name**: ``held_out`` names (drawn with
+    ``seed``) make the test requests and ``calibration`` more names make the
+    requests on which thresholds and variants are chosen; the rest make the
+    fine-tuning requests. Every template appears in all three sets, so the
+    test asks: can the grader judge answers to *new requests of a known
+    kind* ("the sum of ages" when it was taught "the sum of xs")? A
+    held-out name never appears in the fine-tuning data at all, not even
+    in a wrong answer: the fine-tuning answers are made and run with only
+    the fine-tuning names bound.
+
+    Each set's requests are a seeded sample of all its requests
+    (:func:`keras_gen.tasks.make_code_pairs`); each request gets the answers
+    of :func:`keras_gen.grading.make_answers` (``per_kind`` of each wrong
+    kind), labelled by running them.
+
+    Args:
+        requests: How many requests to sample for fine-tuning, calibration
+            and test (at most as many as exist).
+        held_out: Number of variable names for the test.
+        calibration: Number of variable names for calibration.
+        per_kind: Wrong answers of each kind per request.
+        seed: Seed for the split, the samples and the answers.
+        variables: All variable names.
+        templates: The request templates.
+
+    Returns:
+        ``{"train": [...], "calibration": [...], "test": [...],
+        "variables": {set name: names}}``: lists of
+        :class:`keras_gen.grading.GradedAnswer`.
+
+    Example:
+        >>> sets = make_grading_sets((3, 2, 2), held_out=1, calibration=1,
+        ...                          variables=("xs", "ys", "zs"))
+        >>> sets["variables"]
+        {'train': ('ys',), 'calibration': ('xs',), 'test': ('zs',)}
+        >>> any("zs" in a.answer for a in sets["train"])
+        False
+    """
+    variables = tuple(variables)
+    seed = check_seed("seed", seed)
+    held_out = check_int("held_out", held_out, minimum=1)
+    calibration = check_int("calibration", calibration, minimum=1)
+    if held_out + calibration >= len(variables):
+        raise ValueError(
+            f"Expected held_out + calibration < {len(variables)} variable names, "
+            f"leaving some for fine-tuning. Received: held_out={held_out}, "
+            f"calibration={calibration}"
+        )
+    if not (isinstance(requests, (tuple, list)) and len(requests) == 3):
+        raise ValueError(
+            "Expected requests=(fine-tuning, calibration, test) counts. "
+            f"Received: requests={requests!r}"
+        )
+    rng = np.random.default_rng(seed)
+    order = [variables[i] for i in rng.permutation(len(variables))]
+    groups = {
+        "train": tuple(sorted(order[held_out + calibration :])),
+        "calibration": tuple(sorted(order[held_out : held_out + calibration])),
+        "test": tuple(sorted(order[:held_out])),
+    }
+    sets = {"variables": groups}
+    for (name, group), count in zip(groups.items(), requests, strict=True):
+        pairs = make_code_pairs(variables=group, templates=templates)
+        count = check_int(f"requests[{name!r}]", count, minimum=1, maximum=len(pairs))
+        chosen = [pairs[i] for i in sorted(rng.permutation(len(pairs))[:count])]
+        # Fine-tuning answers are made and run with only its own names bound.
+        names = group if name == "train" else variables
+        inputs = make_test_inputs(seed=seed, variables=names)
+        sets[name] = make_answers(chosen, per_kind=per_kind, seed=seed, inputs=inputs)
+    return sets

@@ -1,6 +1,7 @@
 """Tests for keras_gen.grader: the model's grade and how it is measured."""
 
 import itertools
+import re
 
 import keras
 import numpy as np
@@ -133,3 +134,35 @@ def test_scores_refuse_bad_answers(tok):
     for bad in ([], "ab", [("# a\n", "ab")]):
         with pytest.raises(ValueError, match="list of GradedAnswer"):
             grader.lm_scores(model, tok, bad)
+
+
+def test_grading_sets_hold_the_test_variables_out_of_fine_tuning():
+    sets = grader.make_grading_sets((20, 8, 8), seed=1)
+    names = sets["variables"]
+    assert len(names["test"]) == 4 and len(names["calibration"]) == 2
+    assert not set(names["train"]) & (set(names["test"]) | set(names["calibration"]))
+    words = set(
+        re.findall(r"\w+", " ".join(a.prompt + a.answer for a in sets["train"]))
+    )
+    assert not words & set(names["test"] + names["calibration"])
+    assert {a.prompt for a in sets["test"]}.isdisjoint(a.prompt for a in sets["train"])
+    assert len({a.prompt for a in sets["test"]}) == 8
+    labels = grader.labels_of(sets["test"])
+    assert 0 < labels.mean() < 1  # correct and wrong answers both present
+    again = grader.make_grading_sets((20, 8, 8), seed=1)
+    assert again["test"] == sets["test"]  # same seed, same answers
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"held_out": 10, "calibration": 10}, "leaving some for fine-tuning"),
+        ({"held_out": 0}, "held_out"),
+        ({"requests": (5, 5)}, "requests="),
+        ({"requests": (5, 5, 10**6)}, "requests\\['test'\\]"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_grading_sets_refuse_bad_arguments(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        grader.make_grading_sets(**kwargs)
