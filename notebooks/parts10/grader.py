@@ -46,17 +46,17 @@ from keras_gen.tasks import CODE_TEMPLATES
 
 SEED = 0
 # Answers: requests sampled for fine-tuning, calibration and test (split by variable).
-GRADE_REQUESTS = pick(full=(400, 120, 300), fast=(40, 16, 24))
+GRADE_REQUESTS = pick(full=(400, 120, 300), fast=(24, 12, 16))
 GRADE_LENGTH = 80          # longest request + answer + new line, in characters
-LM_STEPS = pick(full=200, fast=3)       # grader (a): fine-tuning the language model
+LM_STEPS = pick(full=200, fast=2)       # grader (a): fine-tuning the language model
 LM_LR = 1e-3
-CLF_STEPS = pick(full=150, fast=3)      # grader (b): fine-tuning the classifier
+CLF_STEPS = pick(full=150, fast=2)      # grader (b): fine-tuning the classifier
 CLF_LR = 5e-4
 BATCH = 16
 JIT = pick(full=True, fast=False)       # XLA pays off only for longer runs
 # Practice loop: simulated learners, each answering PRACTICE_ROUNDS exercises.
 LEARNERS = pick(full=10, fast=2)
-PRACTICE_ROUNDS = pick(full=60, fast=12)
+PRACTICE_ROUNDS = pick(full=60, fast=10)
 print("fast mode:", fast_mode())
 
 # %% [markdown]
@@ -101,7 +101,7 @@ print(f"made and ran in {time.perf_counter() - start:.0f} s")
 example = [a for a in test_answers if a.prompt == test_answers[0].prompt]
 print(f"\nThe answers to {example[0].prompt.strip()!r}:")
 for a in example:
-    verdict = "correct" if a.correct else f"wrong ({a.reason})"
+    verdict = "correct" if a.correct else f"wrong ({a.reason[:48]}...)"
     print(f"  {a.kind:15s} {a.answer:32s} {verdict}")
 
 # %% [markdown]
