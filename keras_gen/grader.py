@@ -7,7 +7,8 @@ grade, a score where higher means "more likely correct", two ways:
 
 * :func:`lm_scores`: the log-probability of the answer given the request
   under a GPT fine-tuned on correct (request, answer) pairs, summed or per
-  token (:func:`keras_gen.finetune.completion_log_probs`);
+  token, or its least likely token
+  (:func:`keras_gen.finetune.completion_token_log_probs`);
 * :func:`classifier_scores`: the probability of "correct" from a
   :class:`keras_gen.finetune.GPTClassifier` fine-tuned on request + answer
   texts (:func:`answer_texts`) labelled by execution;
@@ -182,16 +183,22 @@ def lm_scores(model, tokenizer, answers, length: int = 80, batch_size: int = 128
         batch_size: Rows per forward pass.
 
     Returns:
-        ``{"sum": nats, "per_token": nats per token}``: float arrays, one
-        score per answer. The sum favours short answers (fewer tokens, fewer
-        chances to lose probability); per token does not.
+        ``{"sum": nats, "per_token": nats per token, "min_token": nats}``:
+        float arrays, one score per answer. The sum favours short answers
+        (fewer tokens, fewer chances to lose probability); per token does
+        not, but dilutes one wrong character among many right ones;
+        ``min_token`` is the log-probability of the answer's least likely
+        token, which a single slip (``+ 1``, ``<`` for ``>``, another
+        variable) makes small.
     """
     answers = _check_answers(answers)
     pairs = [(a.prompt, a.answer + "\n") for a in answers]
-    log_probs, counts = ft.completion_log_probs(
+    token_log_probs, weights = ft.completion_token_log_probs(
         model, tokenizer, pairs, length, batch_size=batch_size
-    )
-    return {"sum": log_probs, "per_token": log_probs / counts}
+    )  # (answers, length) each
+    total, counts = token_log_probs.sum(axis=1), weights.sum(axis=1)
+    worst = np.where(weights > 0, token_log_probs, 0.0).min(axis=1)
+    return {"sum": total, "per_token": total / counts, "min_token": worst}
 
 
 def classifier_scores(classifier, tokenizer, answers, length: int = 80, batch_size=128):

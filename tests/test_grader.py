@@ -106,6 +106,13 @@ def test_lm_scores_sum_and_per_token(tok):
     )
     np.testing.assert_allclose(scores["sum"], logp)
     np.testing.assert_allclose(scores["per_token"], logp / [3, 3, 4])
+    token_logp, weights = ft.completion_token_log_probs(
+        model, tok, [(a.prompt, a.answer + "\n") for a in ANSWERS], 12
+    )
+    for i in range(3):
+        want = token_logp[i][weights[i] > 0].min()
+        assert scores["min_token"][i] == pytest.approx(want)
+        assert want <= scores["per_token"][i]
     assert counts.tolist() == [3, 3, 4]
     assert grader.labels_of(ANSWERS).tolist() == [1, 0, 1]
 

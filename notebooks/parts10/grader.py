@@ -141,7 +141,8 @@ for code in ("sorted(xs)[-3:]", "xs[20]", "__import__('os').system('ls')",
     try:
         outcome = repr(evaluate_expression(code, {"xs": [3, 1, 4, 1, 5]}))
     except Exception as error:  # noqa: BLE001  (showing each kind of refusal)
-        outcome = f"{type(error).__name__}: {str(error)[:70]}..."
+        message = str(error)
+        outcome = f"{type(error).__name__}: {message[:70]}{'...' * (len(message) > 70)}"
     print(f"{code:32s} -> {outcome}")
 
 # %% [markdown]
@@ -154,10 +155,13 @@ for code in ("sorted(xs)[-3:]", "xs[20]", "__import__('os').system('ls')",
 # notebook 07 did (loss on the answer only). The model then holds a belief about what
 # a right answer to a request looks like, and its grade for any answer is
 # `log p(answer + new line | request)`, computed in one forward pass
-# (`ft.completion_log_probs`, no decoding). Two ways to read it: the **sum** over the
-# answer's characters, or the **mean per character**. The sum punishes long answers
-# (every character costs probability), so a correct but longer rewrite can score
-# below a short wrong answer; the mean does not.
+# (`ft.completion_token_log_probs`, no decoding). Three ways to read it: the **sum**
+# over the answer's characters; the **mean per character**; or the **least likely
+# character** (`min_token`). The sum punishes long answers (every character costs
+# probability), so a correct but longer rewrite can score below a short wrong
+# answer; the mean does not, but it dilutes one wrong character among many right
+# ones. The wrong answers here are single slips (`+ 1`, `<` for `>`, another
+# variable), so the least likely character is where a slip should show.
 
 # %%
 pretrained = load_pretrained()
@@ -185,8 +189,8 @@ lm_variant = max(lm_cal, key=lambda v: grader.roc_auc(cal_labels, lm_cal[v]))
 print(f"picked on calibration answers: {lm_variant}")
 
 # %% [markdown]
-# The cell above prints both variants' ROC AUC on the calibration answers and picks
-# the better one (the test answers are not looked at). **ROC AUC** is the chance that
+# The cell above prints each variant's ROC AUC on the calibration answers and picks
+# the best one (the test answers are not looked at). **ROC AUC** is the chance that
 # a randomly drawn correct answer scores above a randomly drawn wrong one (ties count
 # one half): 0.5 is guessing, 1.0 a perfect ranking. It does not depend on a
 # threshold, which is why it is the measure to pick a score by.
@@ -221,7 +225,9 @@ print(f"calibration ROC AUC {grader.roc_auc(cal_labels, clf_cal):.3f}")
 # grade most answers in the calibration set have; its AUC is 0.5 by construction),
 # **answer length** (longer answers score higher), and **matches the reference**
 # (the answer is the reference, character for character: what a naive autograder
-# that compares text would do; it calls every correct rewrite wrong). For each
+# that compares text would do; it calls every correct rewrite wrong). The last one
+# is given the reference answer; the two model graders never see it when grading.
+# For each
 # grader the threshold is the one with the best accuracy on the calibration answers
 # (`grader.best_threshold`), then accuracy and ROC AUC are measured on the test
 # answers, whose requests no model was fine-tuned on.
