@@ -379,9 +379,11 @@ plt.show()
 # %% [markdown]
 # The cell above prints, for each policy, the share of exercises that went to the
 # weak template and how far the learners' skill on it rose; the bars show where the
-# exercises went. Picking the weakest template spends most of the practice on it
-# until the estimate for it climbs past the others, then spreads out; random picking
-# spends one exercise in twenty there.
+# exercises went. Picking the weakest template concentrates practice on it until its
+# estimate climbs past the others, then spreads out; random picking sends about one
+# exercise in twenty there (one template of twenty). The simulated learners learn
+# from every attempt by construction, so this shows where the loop sends the
+# practice, not that real learners learn this way.
 #
 # ### What this small model does and does not do
 # - **Does:** grade answers to new requests of the kinds it was taught, measured
