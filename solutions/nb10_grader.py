@@ -16,9 +16,10 @@ from keras_gen.grading import make_answers, make_test_inputs
 from keras_gen.tasks import CODE_TEMPLATES, make_code_pairs
 
 
-def template_holdout_auc(
+def split_auc(
     model,
     tokenizer,
+    split: str = "random",
     held_out: int = 4,
     requests=(400, 300),
     steps: int = 200,
@@ -26,19 +27,24 @@ def template_holdout_auc(
     seed: int = 0,
     **finetune_kwargs,
 ):
-    """Exercise 10.3: grader (a) on request templates it was never taught.
+    """Exercise 10.3: grader (a) under two other ways of holding requests out.
 
-    ``held_out`` templates (drawn with ``seed``) make the test requests; a
-    copy of ``model`` is fine-tuned on the correct answers to requests of
-    the other templates. Unlike the notebook's split by variable name, the
-    model has never seen what a right answer to a held-out kind of request
-    looks like, so the log-probability has little to go on beyond "looks
-    like Python": expect the AUC to fall towards 0.5.
+    * ``split="random"``: test requests drawn at random from all of them, as
+      notebook 07 did; every variable name and template is also in the
+      fine-tuning requests, only the combination is new.
+    * ``split="templates"``: ``held_out`` templates (drawn with ``seed``)
+      make the test requests: a kind of request the model never saw.
+
+    The notebook's split by variable name sits between the two: known
+    templates, names never seen. A copy of ``model`` is fine-tuned on the
+    correct answers to the fine-tuning requests; its log-probability of
+    each test answer is scored against the executed truth.
 
     Args:
         model: The pretrained GPT (not changed).
         tokenizer: Its tokenizer.
-        held_out: Number of templates held out for the test.
+        split: ``"random"`` or ``"templates"``.
+        held_out: Number of templates held out (``split="templates"``).
         requests: How many (fine-tuning, test) requests to sample.
         steps: Fine-tuning steps.
         length: Row length (longest request + answer).
@@ -46,32 +52,46 @@ def template_holdout_auc(
         **finetune_kwargs: Passed to :func:`keras_gen.finetune.finetune_lm`.
 
     Returns:
-        ``{"templates": held-out template indices, "sum": test AUC,
-        "per_token": test AUC}``.
+        ``{"test_templates": template indices in the test, "sum": test AUC,
+        "per_token": test AUC, "min_token": test AUC}``.
     """
+    if split not in ("random", "templates"):
+        raise ValueError(
+            f"Expected split to be 'random' or 'templates'. Received: split={split!r}"
+        )
     held_out = check_int(
         "held_out", held_out, minimum=1, maximum=len(CODE_TEMPLATES) - 1
     )
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(CODE_TEMPLATES))
-    test_ids, train_ids = sorted(order[:held_out]), sorted(order[held_out:])
     inputs = make_test_inputs(seed=seed)
+    pairs = make_code_pairs()
+    template_of = np.repeat(  # make_code_pairs fills the templates in order
+        np.arange(len(CODE_TEMPLATES)),
+        [len(make_code_pairs(templates=[t])) for t in CODE_TEMPLATES],
+    )
+    if split == "templates":
+        test_templates = rng.permutation(len(CODE_TEMPLATES))[:held_out]
+        is_test = np.isin(template_of, test_templates)
+        test_ids = rng.permutation(np.flatnonzero(is_test))[: requests[1]]
+    else:
+        test_ids = rng.permutation(len(pairs))[: requests[1]]
+    train_ids = np.setdiff1d(np.arange(len(pairs)), test_ids)
+    if split == "templates":
+        train_ids = train_ids[~np.isin(template_of[train_ids], template_of[test_ids])]
+    train_ids = rng.permutation(train_ids)[: requests[0]]
 
-    def sample(ids, count):
-        pairs = make_code_pairs(templates=[CODE_TEMPLATES[i] for i in ids])
-        chosen = rng.permutation(len(pairs))[: min(count, len(pairs))]
-        return make_answers(
-            [pairs[i] for i in sorted(chosen)], seed=seed, inputs=inputs
-        )
+    def answers(ids):
+        chosen = [pairs[i] for i in sorted(ids)]
+        return make_answers(chosen, seed=seed, inputs=inputs)
 
-    train, test = sample(train_ids, requests[0]), sample(test_ids, requests[1])
+    train, test = answers(train_ids), answers(test_ids)
     correct = [(a.prompt, a.answer + "\n") for a in train if a.correct]
     x, y, w = ft.prompt_completion_arrays(tokenizer, correct, length)
     lm = ft.copy_backbone(model)
     ft.finetune_lm(lm, x, y, w, steps=steps, seed=seed, **finetune_kwargs)
     scores = grader.lm_scores(lm, tokenizer, test, length)
     labels = grader.labels_of(test)
-    result = {"templates": [int(i) for i in test_ids]}
+    result = {"test_templates": sorted({int(template_of[i]) for i in test_ids})}
     result.update({v: grader.roc_auc(labels, s) for v, s in scores.items()})
     return result
 
@@ -125,12 +145,15 @@ if __name__ == "__main__":  # pragma: no cover - prints observed answers
     from keras_gen.pretrained import load_pretrained
 
     pretrained = load_pretrained()
-    print(
-        "Exercise 10.3:",
-        template_holdout_auc(
-            pretrained.model, pretrained.tokenizer, batch_size=16, learning_rate=1e-3
-        ),
-    )
+    for split in ("random", "templates"):
+        result = split_auc(
+            pretrained.model,
+            pretrained.tokenizer,
+            split,
+            batch_size=16,
+            learning_rate=1e-3,
+        )
+        print(f"Exercise 10.3, split={split}: {result}")
     weak = [r for r, _ in CODE_TEMPLATES].index("the position of {n} in {v}")
     skills = np.full(len(CODE_TEMPLATES), 0.85)
     skills[weak] = 0.2

@@ -10,29 +10,37 @@ from keras_gen.transformer import build_gpt
 from solutions import nb10_grader
 
 
-def test_template_holdout_auc_runs_on_a_tiny_model():
+@pytest.mark.parametrize("split", ["random", "templates"])
+def test_split_auc_runs_on_a_tiny_model(split):
     text = "".join(p + c for p, c in make_code_pairs(digits=2))
     tok = CharTokenizer.train(text + "[]()", byte_fallback=True)
     keras.utils.set_random_seed(0)
     model = build_gpt(tok.vocab_size, 96, 16, 2, 1)
     before = [w.copy() for w in model.get_weights()]
-    result = nb10_grader.template_holdout_auc(
+    result = nb10_grader.split_auc(
         model,
         tok,
+        split,
         held_out=3,
         requests=(10, 8),
-        steps=2,
+        steps=1,
         batch_size=4,
         jit_compile=False,
     )
-    assert len(result["templates"]) == 3
-    assert all(0 <= i < len(CODE_TEMPLATES) for i in result["templates"])
-    assert 0.0 <= result["sum"] <= 1.0 and 0.0 <= result["per_token"] <= 1.0
+    if split == "templates":
+        assert len(result["test_templates"]) <= 3
+    assert all(0 <= i < len(CODE_TEMPLATES) for i in result["test_templates"])
+    assert all(0.0 <= result[v] <= 1.0 for v in ("sum", "per_token", "min_token"))
     assert all(  # a copy was fine-tuned, not the model passed in
         np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True)
     )
+
+
+def test_split_auc_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="split"):
+        nb10_grader.split_auc(None, None, "variables")
     with pytest.raises(ValueError, match="held_out"):
-        nb10_grader.template_holdout_auc(model, tok, held_out=0)
+        nb10_grader.split_auc(None, None, "templates", held_out=0)
 
 
 def test_explore_sweep_no_exploration_focuses_on_the_weak_template():
