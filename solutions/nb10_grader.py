@@ -2,7 +2,7 @@
 
 Run ``python -m solutions.nb10_grader`` to print the answers this run observes
 with the model that ships with keras_gen (a few minutes on a 2-core CPU: it
-fine-tunes one language model and runs the practice loop 4 x 10 times).
+fine-tunes two language models and runs the practice loop 4 x 10 times).
 """
 
 from __future__ import annotations
