@@ -251,8 +251,7 @@ print(f"calibration ROC AUC {grader.roc_auc(cal_labels, clf_cal):.3f}")
 # (the answer is the reference, character for character: what a naive autograder
 # that compares text would do; it calls every correct rewrite wrong). The last one
 # is given the reference answer; the two model graders never see it when grading.
-# For each
-# grader the threshold is the one with the best accuracy on the calibration answers
+# For each grader the threshold is the one with the best accuracy on the calibration answers
 # (`grader.best_threshold`), then accuracy and ROC AUC are measured on the test
 # answers, whose requests no model was fine-tuned on.
 
@@ -324,6 +323,9 @@ plt.show()
 # Which answers does the picked grader get wrong? The cell below gives its accuracy
 # for each kind of answer on the test set, then a few graded answers: its score, its
 # verdict at the calibration threshold, and the executed truth, mistakes included.
+# Read the per-kind lines together: a threshold that calls nearly every answer wrong
+# grades the wrong kinds well and the references and rewrites badly, and the
+# accuracy in the table above is their mix.
 
 # %%
 chosen_scores = graders[chosen][1]
