@@ -251,9 +251,9 @@ print(f"calibration ROC AUC {grader.roc_auc(cal_labels, clf_cal):.3f}")
 # (the answer is the reference, character for character: what a naive autograder
 # that compares text would do; it calls every correct rewrite wrong). The last one
 # is given the reference answer; the two model graders never see it when grading.
-# For each grader the threshold is the one with the best accuracy on the calibration answers
-# (`grader.best_threshold`), then accuracy and ROC AUC are measured on the test
-# answers, whose requests no model was fine-tuned on.
+# For each grader the threshold is the one with the best accuracy on the
+# calibration answers (`grader.best_threshold`), then accuracy and ROC AUC are
+# measured on the test answers, whose requests no model was fine-tuned on.
 
 # %%
 def baseline_scores(answers):
