@@ -262,6 +262,101 @@ def greedy_complete(
     return out
 
 
+def completion_token_log_probs(
+    model, tokenizer, pairs, length: int, batch_size: int = 128
+):
+    r"""Log-probability of each completion token given everything before it.
+
+    The scoring twin of :func:`finetune_lm`: the same rows
+    (:func:`prompt_completion_arrays`), one forward pass per batch (no
+    decoding), and the log-softmax of the logits read at each completion
+    token. :func:`completion_log_probs` sums them; the smallest one says
+    where a completion surprised the model most (a single-character slip).
+
+    Args:
+        model: A :class:`~keras_gen.transformer.GPT` (or any model mapping
+            int ``(batch, length)`` to logits ``(batch, length, vocab)``).
+        tokenizer: Its tokenizer.
+        pairs: ``(prompt, completion)`` strings; completions non-empty.
+        length: Row length, as in :func:`prompt_completion_arrays`.
+        batch_size: Rows per forward pass.
+
+    Returns:
+        ``(log_probs, weights)``: float64 ``(len(pairs), length)``, the log
+        probability (nats, at most 0) of each target token, 0 where the
+        target is not a completion token; and the float32 weights of
+        :func:`prompt_completion_arrays` (1 on completion tokens).
+
+    Example:
+        >>> from keras_gen.tokenizers import CharTokenizer
+        >>> from keras_gen.transformer import build_gpt
+        >>> tok = CharTokenizer.train("ab\n", byte_fallback=False)
+        >>> gpt = build_gpt(3, 8, 8, 2, 1)
+        >>> logp, weights = completion_token_log_probs(gpt, tok, [("a", "b\n")], 4)
+        >>> weights.tolist(), bool((logp[0, :2] < 0).all()), logp[0, 2:].tolist()
+        ([[1.0, 1.0, 0.0, 0.0]], True, [0.0, 0.0])
+    """
+    batch_size = _checks.check_int("batch_size", batch_size, minimum=1)
+    if isinstance(pairs, tuple) and len(pairs) == 2 and isinstance(pairs[0], str):
+        raise ValueError(
+            "Expected a list of (prompt, completion) pairs. Received: a single "
+            "pair; wrap it in a list: completion_log_probs(..., [pair], ...)"
+        )
+    inputs, targets, weights = prompt_completion_arrays(tokenizer, list(pairs), length)
+    # Rows sorted by length and each batch cut after its longest row: the
+    # model is causal, so right padding changes nothing but the cost.
+    used = length - np.argmax(weights[:, ::-1] > 0, axis=1)  # (rows,) last target + 1
+    order = np.argsort(used, kind="stable")
+    token_log_probs = np.zeros(inputs.shape)
+    for start in range(0, len(inputs), batch_size):
+        rows = order[start : start + batch_size]
+        width = int(used[rows].max())
+        logits = model(inputs[rows, :width], training=False)  # (batch, width, vocab)
+        log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
+        picked = ops.take_along_axis(
+            log_probs, ops.convert_to_tensor(targets[rows, :width, None]), axis=-1
+        )[..., 0]  # (batch, width): log p of each target token
+        picked = ops.convert_to_numpy(picked).astype("float64")
+        token_log_probs[rows, :width] = picked * weights[rows, :width]
+    return token_log_probs, weights
+
+
+def completion_log_probs(model, tokenizer, pairs, length: int, batch_size: int = 128):
+    r"""Log-probability of each completion given its prompt, under a language model.
+
+    ``log p(completion | prompt)`` is the sum of
+    :func:`completion_token_log_probs` over the completion's tokens;
+    dividing by ``counts`` gives nats per token, which does not favour short
+    answers.
+
+    Args:
+        model: A :class:`~keras_gen.transformer.GPT`.
+        tokenizer: Its tokenizer.
+        pairs: ``(prompt, completion)`` strings; completions non-empty.
+        length: Row length, as in :func:`prompt_completion_arrays`.
+        batch_size: Rows per forward pass.
+
+    Returns:
+        ``(log_probs, counts)``: float64 ``(len(pairs),)`` sums of
+        log-probabilities (nats, at most 0) and int ``(len(pairs),)`` numbers
+        of completion tokens.
+
+    Example:
+        >>> from keras_gen.tokenizers import CharTokenizer
+        >>> from keras_gen.transformer import build_gpt
+        >>> tok = CharTokenizer.train("ab\n", byte_fallback=False)
+        >>> gpt = build_gpt(3, 8, 8, 2, 1)
+        >>> pairs = [("a", "b\n"), ("ab", "a")]
+        >>> logp, counts = completion_log_probs(gpt, tok, pairs, 4)
+        >>> counts.tolist(), bool((logp < 0).all())
+        ([2, 1], True)
+    """
+    token_log_probs, weights = completion_token_log_probs(
+        model, tokenizer, pairs, length, batch_size
+    )
+    return token_log_probs.sum(axis=1), weights.sum(axis=1).astype(int)
+
+
 def exact_match(predictions, references) -> float:
     r"""Share of predictions equal to their reference, ignoring outer spaces.
 

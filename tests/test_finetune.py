@@ -296,3 +296,27 @@ def test_train_classifier_and_few_shot_curve(tok):
     )
     with pytest.raises(ValueError, match="sizes up to"):
         ft.few_shot_curve(backbone, inputs, labels, test, labels[20:], sizes=(41,))
+
+
+def test_completion_log_probs_match_a_direct_computation(tok):
+    model = tiny_gpt(tok.vocab_size)
+    pairs = [("# a b c\n", "abc = d\n"), ("# a\n", "ba = ce\n"), ("#", "h")]
+    logp, counts = ft.completion_log_probs(model, tok, pairs, 24, batch_size=2)
+    assert counts.tolist() == [8, 8, 1]
+    for (prompt, completion), got in zip(pairs, logp, strict=True):
+        ids = tok.encode(prompt + completion)
+        logits = keras.ops.convert_to_numpy(model(np.array([ids[:-1]])))[0]
+        log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        first = len(tok.encode(prompt)) - 1  # the first completion target
+        want = sum(log_probs[t, ids[t + 1]] for t in range(first, len(ids) - 1))
+        np.testing.assert_allclose(got, want, rtol=1e-4)
+
+
+def test_completion_log_probs_errors(tok):
+    model = tiny_gpt(tok.vocab_size)
+    with pytest.raises(ValueError, match="wrap it in a list"):
+        ft.completion_log_probs(model, tok, ("a", "b"), 8)
+    with pytest.raises(ValueError, match="batch_size"):
+        ft.completion_log_probs(model, tok, [("a", "b")], 8, batch_size=0)
+    with pytest.raises(ValueError, match="non-empty completion"):
+        ft.completion_log_probs(model, tok, [("a", "")], 8)
