@@ -72,6 +72,17 @@ class Fact:
     expected: str | None
     correct: bool
 
+    @property
+    def category(self) -> str:
+        """``number``, ``month``, ``region`` or ``direction``."""
+        if self.text.isdigit():
+            return "number"
+        return (
+            "month"
+            if self.text in MONTH_NAMES
+            else ("region" if self.text in REGION_NAMES else "direction")
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class SummaryCheck:
@@ -297,6 +308,30 @@ def score_summaries(summaries, tables) -> dict:
         "facts_per_summary": stated / len(checks),
         "checks": checks,
     }
+
+
+def accuracy_by_fact(checks) -> dict:
+    """Share of right facts for each (sentence kind, fact category).
+
+    Args:
+        checks: :class:`SummaryCheck` objects (e.g. ``score["checks"]``).
+
+    Returns:
+        ``{(kind, category): (right, stated)}``, sorted by kind then category.
+
+    Example:
+        >>> from keras_gen.tables import SalesTable
+        >>> t = SalesTable(("North", "South"), ("Jan", "Feb"),
+        ...                np.array([[10, 30], [20, 15]]))
+        >>> accuracy_by_fact([check_summary("Leader: North with 41.", t)])
+        {('leader', 'number'): (0, 1), ('leader', 'region'): (1, 1)}
+    """
+    counts = {}
+    for check in checks:
+        for fact in check.facts:
+            right, stated = counts.get((fact.kind, fact.category), (0, 0))
+            counts[(fact.kind, fact.category)] = (right + fact.correct, stated + 1)
+    return dict(sorted(counts.items()))
 
 
 def rouge_tokens(text: str) -> list[str]:

@@ -62,7 +62,7 @@ HEADER = "Sales"
 SUMMARY_MARK = "Summary:"
 #: Longest ``prompt + summary + "\n"`` any table can give (4 regions of 6
 #: letters, 6 months, every value 99); tested in ``tests/test_tables.py``.
-MAX_PAIR_CHARS = 249
+MAX_PAIR_CHARS = 248
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
