@@ -332,6 +332,35 @@ def summary_pairs(tables) -> list[tuple[str, str]]:
     return [(render_table(t), reference_summary(t) + "\n") for t in tables]
 
 
+def summarize(model, tokenizer, table_list, max_new_tokens: int = 120):
+    """Write a summary of each table with greedy decoding, up to its newline.
+
+    The tables are rendered (:func:`render_table`) and completed in one batch
+    by :func:`keras_gen.finetune.greedy_complete`, the course's one decoding
+    path (with the key/value cache). ``max_new_tokens`` is cut to what the
+    context leaves after the longest table.
+
+    Args:
+        model: A :class:`~keras_gen.transformer.GPT`.
+        tokenizer: Its tokenizer.
+        table_list: :class:`SalesTable` objects.
+        max_new_tokens: Longest summary, in tokens.
+
+    Returns:
+        The summaries, a list of strings.
+    """
+    from keras_gen.finetune import greedy_complete  # loads Keras: only when used
+
+    prompts = [render_table(t) for t in table_list]
+    if not prompts:
+        raise ValueError("Expected at least one table. Received: none")
+    max_new_tokens = _checks.check_int("max_new_tokens", max_new_tokens, minimum=1)
+    room = model.context_length - max(len(tokenizer.encode(p)) for p in prompts)
+    return greedy_complete(
+        model, tokenizer, prompts, min(max_new_tokens, room), verbose=False
+    )
+
+
 def _check_range(name: str, value, low: int, high: int) -> tuple[int, int]:
     if (
         not isinstance(value, tuple | list)

@@ -138,3 +138,25 @@ def test_sales_table_bad_inputs():
         SalesTable(("A",), ("Jan", "Feb"), np.zeros((1, 2)))
     with pytest.raises(ValueError, match="non-zero change"):
         tables.direction(0)
+
+
+def test_summarize_decodes_every_table_within_the_context():
+    import keras
+
+    from keras_gen.tokenizers import CharTokenizer
+    from keras_gen.transformer import build_gpt
+
+    drawn = tables.make_tables(3, seed=2)
+    text = "".join(p + c for p, c in tables.summary_pairs(drawn))
+    tokenizer = CharTokenizer.train(text, byte_fallback=False)
+    keras.utils.set_random_seed(0)
+    model = build_gpt(tokenizer.vocab_size, 160, 16, num_heads=2, num_layers=1)
+    summaries = tables.summarize(model, tokenizer, drawn, max_new_tokens=200)
+    assert len(summaries) == 3 and all("\n" not in s for s in summaries)
+    longest = max(len(tables.render_table(t)) for t in drawn)
+    assert max(len(s) for s in summaries) <= 160 - longest
+    assert summaries == tables.summarize(model, tokenizer, drawn, 200)  # greedy
+    with pytest.raises(ValueError, match="at least one table"):
+        tables.summarize(model, tokenizer, [])
+    with pytest.raises(ValueError, match="max_new_tokens >= 1"):
+        tables.summarize(model, tokenizer, drawn, 0)
