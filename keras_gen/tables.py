@@ -348,6 +348,15 @@ def summarize(model, tokenizer, table_list, max_new_tokens: int = 120):
 
     Returns:
         The summaries, a list of strings.
+
+    Example:
+        >>> from keras_gen.tokenizers import CharTokenizer
+        >>> from keras_gen.transformer import build_gpt
+        >>> drawn = make_tables(2, seed=0)
+        >>> tok = CharTokenizer.train("".join(render_table(t) for t in drawn))
+        >>> gpt = build_gpt(tok.vocab_size, 150, 16, 2, 1)  # untrained
+        >>> len(summarize(gpt, tok, drawn, max_new_tokens=5))
+        2
     """
     from keras_gen.finetune import greedy_complete  # loads Keras: only when used
 

@@ -155,7 +155,6 @@ def test_summarize_decodes_every_table_within_the_context():
     assert len(summaries) == 3 and all("\n" not in s for s in summaries)
     longest = max(len(tables.render_table(t)) for t in drawn)
     assert max(len(s) for s in summaries) <= 160 - longest
-    assert summaries == tables.summarize(model, tokenizer, drawn, 200)  # greedy
     with pytest.raises(ValueError, match="at least one table"):
         tables.summarize(model, tokenizer, [])
     with pytest.raises(ValueError, match="max_new_tokens >= 1"):
