@@ -286,21 +286,24 @@ for i in range(min(3, len(test_tables))):
 # model fine-tuned for a few minutes learns the phrasing and to copy names, but
 # not the arithmetic, nor (in our runs) even which region leads: the results
 # table above prints by how much, and whether even the endpoints template,
-# which reads two columns of the table, beats it. Bigger models
-# make fewer such mistakes but not none (Wiseman et al., 2017; Maynez et al.,
-# 2020, above), which is why real BI assistants **compute facts with code**
-# (SQL, a dataframe, a spreadsheet formula) and let the language model choose
-# which facts matter and phrase them; PAL-style systems have the model write
-# that code.
+# which reads two columns of the table, beats it. Far larger neural models also
+# state wrong facts (Wiseman et al., 2017; Maynez et al., 2020, above). The
+# safer design **computes the facts with code** (SQL, a dataframe, a
+# spreadsheet formula) and lets the language model choose which facts matter
+# and phrase them: the narrative tools filled templates that way, and
+# PAL-style systems have the model write the code and run it.
 #
 # **What this small model does.** It reads a table it has never seen and writes
 # a summary in the reference's phrasing, with all three sentences ("complete"
-# in the results table), naming months and regions taken from the table.
+# in the results table), naming regions that are rows of the table (the share
+# is printed above) and, in the trend, mostly the table's first and last month.
 #
-# **What it does not do.** It does not add up reliably: its totals and
-# changes are often near, not equal to, the right number. It has no idea what
-# "sales" are, cannot say *why* a region fell, and would not summarise a table
-# of a different shape (more regions, other column names) without new training.
+# **What it does not do.** It does not add up: its totals and changes are
+# numbers of the right size, not the right numbers (in our runs it wrote the
+# same change for many different tables: a typical value, not a computed one).
+# It has no idea what "sales" are, cannot say *why* a region fell, and would not
+# summarise a table of a different shape (more regions, other column names)
+# without new training.
 # Its summaries are fluent whether or not they are right, so a reader cannot
 # tell a wrong fact by its wording: only a check against the data can.
 #
