@@ -262,6 +262,9 @@ fig.tight_layout()
 # close to a coin toss; the numbers it must *compute* (a sum of 12-24 values,
 # a difference) are almost never right. It has learned the form of a summary,
 # and which words to copy, not the reading and the arithmetic behind it.
+# Training longer does not change that at this scale: a run with three times
+# as many steps, recorded in `benchmarks/RESULTS.md`, copied the months
+# perfectly and left the regions and numbers where they are here.
 #
 # The cell below prints held-out tables beside
 # their reference and the model's summary, with the fact checker's marks:
