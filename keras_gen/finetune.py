@@ -204,7 +204,12 @@ def finetune_lm(
 
 
 def greedy_complete(
-    model, tokenizer, prompts, max_new_tokens: int = 40, stop: str = "\n"
+    model,
+    tokenizer,
+    prompts,
+    max_new_tokens: int = 40,
+    stop: str = "\n",
+    verbose: bool | None = None,
 ):
     r"""Complete each prompt with the most likely token at every step.
 
@@ -219,6 +224,8 @@ def greedy_complete(
         max_new_tokens: Longest completion, in tokens.
         stop: A completion ends at the first ``stop`` string (kept out of the
             returned text); ``None`` to always generate ``max_new_tokens``.
+        verbose: Show a progress bar; ``None``: only for long requests (as
+            :func:`keras_gen.generation.generate_ids` decides).
 
     Returns:
         The completions, a list of strings.
@@ -250,7 +257,9 @@ def greedy_complete(
         )
     # One batch, each row decoded from its own length with the key/value
     # cache, tokens picked by keras_gen.sampling.greedy.
-    rows = generate_ids(model, encoded, max_new_tokens, do_sample=False, jit=False)
+    rows = generate_ids(
+        model, encoded, max_new_tokens, do_sample=False, jit=False, verbose=verbose
+    )
     if len({len(e) for e in encoded}) == 1:  # equal lengths: one 2-D array
         rows = list(np.atleast_2d(rows))
     out = []

@@ -154,6 +154,17 @@ def test_greedy_complete_errors(tok):
         ft.greedy_complete(model, tok, [""], 2)
 
 
+def test_greedy_complete_verbose_shows_or_hides_the_progress_bar(tok, capsys):
+    model = tiny_gpt(tok.vocab_size, context_length=8)
+    quiet = ft.greedy_complete(model, tok, ["ab"], 3, stop=None, verbose=False)
+    assert "3/3" not in capsys.readouterr().out
+    loud = ft.greedy_complete(model, tok, ["ab"], 3, stop=None, verbose=True)
+    assert "3/3" in capsys.readouterr().out
+    assert quiet == loud
+    with pytest.raises(ValueError, match="verbose"):
+        ft.greedy_complete(model, tok, ["ab"], 3, verbose="yes")
+
+
 def test_exact_match():
     assert ft.exact_match(["a", " b"], ["a\n", "b"]) == 1.0
     assert ft.exact_match(["a", "c"], ["a\n", "b"]) == 0.5
