@@ -1,4 +1,4 @@
-"""The ``keras-gen`` command line: the demo, the data check and generation.
+"""The ``keras-gen`` command line: the demo, the data check, generation, chat.
 
 Examples:
     keras-gen demo                       # train the article's GAN, ~3 min on CPU
@@ -10,6 +10,8 @@ Examples:
     keras-gen generate --prompt "The future of AI in healthcare is"
     keras-gen generate --prompt "def " --max-new-tokens 80 --temperature 0.8 \
         --top-p 0.9 --seed 1             # sample instead of greedy
+    keras-gen chat                       # the Python help desk; "quit" ends it
+    keras-gen chat --once "how do I stop a loop early"
 """
 
 from __future__ import annotations
@@ -234,6 +236,67 @@ def run_generate(args) -> int:
     return 0
 
 
+#: What ends an interactive chat (besides end of input).
+CHAT_QUIT_WORDS = ("quit", "exit")
+
+
+def _print_answer(answer, by_id) -> None:
+    title = by_id[answer.section_id].title
+    print(f"[topic: {answer.section_id}] {title}")
+    print(f"Assistant: {answer.reply}", flush=True)
+
+
+def run_chat(args) -> int:
+    """The ``chat`` command: the help desk, one question or a conversation.
+
+    Each message retrieves its own help section (TF-IDF); the model's reply
+    quotes it. Interactive mode reads one message a line until end of input
+    or a line that is ``quit`` or ``exit``, and keeps the earlier turns as
+    history (the latest that fit the 256-character context).
+    """
+    _quiet_tensorflow()
+    from keras_gen.chat import format_chat
+    from keras_gen.helpdesk_chat import CHAT_MODEL_DIR, HelpDesk
+    from keras_gen.pretrained import load_pretrained
+
+    if args.once is not None:  # checked before the model loads
+        if not args.once.strip():
+            raise ValueError(
+                "Expected a non-empty question for --once. Received: "
+                f"--once={args.once!r}"
+            )
+        format_chat([{"role": "user", "content": args.once}])
+    folder = CHAT_MODEL_DIR if args.model is None else args.model
+    if args.model is None and not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"Expected the help-desk model in {folder}. Received: no such folder. "
+            "Rebuild it with `python tools/train_helpdesk_chat.py`, or pass "
+            "--model data/pretrained/pydoc-char-gpt to chat with the base GPT "
+            "(not fine-tuned: its replies rarely quote the help text)."
+        )
+    loaded = load_pretrained(folder)
+    desk = HelpDesk(loaded.model, loaded.tokenizer)
+    if args.once is not None:
+        _print_answer(desk.answer([args.once])[0], desk.by_id)
+        return 0
+    history = []
+    print("Python help desk: ask about the language; 'quit' ends.", flush=True)
+    while True:
+        try:
+            message = input("User: ").strip()
+        except EOFError:
+            print()
+            return 0
+        if message.lower() in CHAT_QUIT_WORDS:
+            return 0
+        if not message:
+            continue
+        answer = desk.answer([message], [list(history)])[0]
+        _print_answer(answer, desk.by_id)
+        history += [{"role": "user", "content": answer.question},
+                    {"role": "assistant", "content": answer.reply or "..."}]
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, exposed for tests and ``--help``."""
     parser = argparse.ArgumentParser(
@@ -322,6 +385,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a folder saved by keras_gen (default: the shipped pydoc-char-gpt)",
     )
+
+    chat_cmd = commands.add_parser(
+        "chat",
+        help="ask the Python help desk (retrieval + the fine-tuned GPT)",
+        description="A help desk for Python users: each question retrieves the "
+        "closest section of Python's help text (TF-IDF) and the fine-tuned GPT "
+        "replies by quoting it. Interactive until end of input or 'quit'.",
+    )
+    chat_cmd.add_argument(
+        "--once", metavar="QUESTION",
+        help="answer this one question, print the topic and the reply, and exit",
+    )
+    chat_cmd.add_argument(
+        "--model",
+        default=None,
+        help="a folder saved by keras_gen (default: the shipped helpdesk-chat)",
+    )
     return parser
 
 
@@ -361,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "generate":
             return run_generate(args)
+        if args.command == "chat":
+            return run_chat(args)
         return run_data_check(args.download)
     except KeyboardInterrupt:
         resume = " Run the same command to resume." if args.command == "demo" else ""

@@ -158,3 +158,33 @@ def test_generate_uses_the_shipped_model_by_default(capsys):
     assert cli.main(["generate", "--prompt", prompt]) == 0
     text = capsys.readouterr().out[:-1]  # print() adds one newline
     assert text.startswith(prompt) and len(text) == len(prompt) + 50
+
+
+def test_chat_once_prints_the_topic_and_a_reply(capsys):
+    # The shipped help-desk model (data/pretrained/helpdesk-chat).
+    assert cli.main(["chat", "--once", "how do I stop a loop early"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == '[topic: break] The "break" statement'
+    assert out[1].startswith("Assistant: ") and len(out) == 2
+
+
+def test_chat_reads_turns_until_quit(monkeypatch, capsys):
+    import io
+
+    from keras_gen.pretrained import DEFAULT_MODEL_DIR
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("what is pass\n\nquit\nnever read\n"))
+    assert cli.main(["chat", "--model", DEFAULT_MODEL_DIR]) == 0
+    out = capsys.readouterr().out
+    assert out.count("[topic: ") == 1 and "[topic: pass]" in out
+    assert "never read" not in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["chat", "--once", "  "], "non-empty question for --once"),
+    (["chat", "--once", "two\nlines"], "on one line"),
+    (["chat", "--model", "no/such/folder", "--once", "hi"], "not a folder"),
+])
+def test_chat_bad_input_is_a_clear_error(argv, message, capsys):
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
