@@ -320,9 +320,9 @@ for name in desks:
 # %% [markdown]
 # The table above says what fine-tuning bought. Before it, the model has never
 # seen this format: in our runs it ended the turn at once (the empty replies
-# printed below), so nothing it said could quote anything. After it, the first
+# printed above), so nothing it said could quote anything. After it, the first
 # column is the share of replies copied from the passage. The replies printed
-# below show how the others fail: the model starts copying the passage and
+# above show how the others fail: the model starts copying the passage and
 # drifts after a few dozen characters (a small model's copy is fragile, and one
 # wrong character sends greedy decoding elsewhere). The
 # second column is lower, capped by retrieval: a faithful quote of the wrong
@@ -371,13 +371,13 @@ print(fullest.prompt)
 # questions, `quit` to end) or `keras-gen chat --once "how do I stop a loop
 # early"`.
 #
-# **What this small model does and does not do.** It answers in turns and, most of
-# the time, with a sentence copied from the section it was given: it is grounded,
-# and a reader can check its answer against the source. It does not understand
-# the question: it cannot say "that is not in the passage", it cannot rephrase
-# for a beginner or combine two sections, and it quotes a wrong section as
-# readily as a right one. Half the job is retrieval, and retrieval here is word
-# counting.
+# **What this small model does and does not do.** It answers in turns, and in the
+# share of replies the table's first column gives, with text copied from the section
+# it was given: such a reply is grounded, and a reader can check it against the
+# source. The other replies start from the passage and drift. It does not understand
+# the question: it cannot say "that is not in the passage", it cannot rephrase for a
+# beginner or combine two sections, and it quotes a wrong section as readily as a
+# right one. Half the job is retrieval, and retrieval here is word counting.
 #
 # **What real systems do.** Customer-service assistants today are large
 # instruction-tuned models (billions of parameters, fine-tuned on human-written
