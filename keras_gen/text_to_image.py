@@ -40,6 +40,14 @@ DEFAULT_TEXT_TO_IMAGE_DIR = os.path.join(
     "pretrained",
     "text-to-image",
 )
+#: The shipped model's sizes (``tools/train_text_to_image.py``,
+#: ``benchmarks/latent_vs_pixel.py``): the 7x7x4 denoiser and the autoencoder.
+DENOISER_CONFIG = {
+    "base_filters": 48,
+    "channel_multipliers": (1, 2),
+    "blocks_per_level": 1,
+}
+AUTOENCODER_FILTERS = 16
 
 
 def tokenizer_from_dict(spec: dict):
@@ -86,6 +94,17 @@ def with_condition_encoder(diffusion: DiffusionModel, encoder) -> DiffusionModel
     )
     combined.null_condition.assign(diffusion.null_condition)
     return combined
+
+
+def _serialize_uncompiled(model) -> dict:
+    """A part's config without its compile config: no optimizer state in the file.
+
+    (A compiled part would rebuild its optimizer on loading, and the saved
+    weights would carry Adam's two moments: three times the model's size.)
+    """
+    config = keras.saving.serialize_keras_object(model)
+    config.pop("compile_config", None)
+    return config
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -192,8 +211,8 @@ class TextToImage(keras.Model):
     def get_config(self):
         return {
             **super().get_config(),
-            "autoencoder": keras.saving.serialize_keras_object(self.autoencoder),
-            "diffusion": keras.saving.serialize_keras_object(self.diffusion),
+            "autoencoder": _serialize_uncompiled(self.autoencoder),
+            "diffusion": _serialize_uncompiled(self.diffusion),
             "tokenizer": self.tokenizer_spec,
             "held_out": [list(c) for c in self.held_out],
         }
@@ -257,7 +276,7 @@ def balanced_prompts(per_class: int, seed: int = 0):
     Example:
         >>> prompts, labels, tones, widths = balanced_prompts(2)
         >>> prompts[:2], labels.tolist()[:4]
-        (['a dark narrow t-shirt', 'a wide light t-shirt'], [0, 0, 1, 1])
+        (['a dark narrow t-shirt', 'a narrow light t-shirt'], [0, 0, 1, 1])
     """
     per_class = _checks.check_int("per_class", per_class, minimum=1)
     seed = _checks.check_seed("seed", seed)

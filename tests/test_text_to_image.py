@@ -144,6 +144,19 @@ def test_folder_round_trip_gives_identical_images(model, tmp_path):
     )
 
 
+def test_saved_file_holds_no_optimizer_state(tmp_path):
+    model = _tiny_model(seed=1)
+    save_text_to_image(str(tmp_path / "plain"), model, {"steps": 0})
+    plain = os.path.getsize(str(tmp_path / "plain" / "model.keras"))
+    model.diffusion.compile()  # a compiled part would save Adam's moments too
+    model.autoencoder.compile()
+    model.diffusion.optimizer.build(model.diffusion.trainable_variables)
+    model.autoencoder.optimizer.build(model.autoencoder.trainable_variables)
+    folder = save_text_to_image(str(tmp_path / "t2i"), model, {"steps": 0})
+    size = os.path.getsize(os.path.join(folder, "model.keras"))
+    assert abs(size - plain) < 0.02 * plain  # Adam's moments would add ~2x
+
+
 def test_damaged_folder_is_refused(model, tmp_path):
     folder = save_text_to_image(str(tmp_path / "t2i"), model, {"steps": 0})
     with open(os.path.join(folder, "model.keras"), "ab") as f:
