@@ -27,7 +27,9 @@ import os
 import keras
 import numpy as np
 
-from keras_gen import _checks, captions
+# denoiser is imported for its registered layers: a saved model loads in a
+# fresh process only when every class in it is registered.
+from keras_gen import _checks, captions, denoiser  # noqa: F401
 from keras_gen.caption_encoder import caption_ids
 from keras_gen.diffusion import DiffusionModel
 from keras_gen.latents import LatentAutoencoder

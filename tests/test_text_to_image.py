@@ -1,6 +1,8 @@
 """keras_gen.caption_encoder and keras_gen.text_to_image, with tiny parts."""
 
 import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -171,10 +173,14 @@ def test_balanced_prompts_cover_every_combination():
     assert len(set(zip(labels, tones, widths, strict=True))) == 40
 
 
-def test_imagine_writes_a_grid(model, tmp_path, capsys):
+def test_imagine_writes_a_grid_in_a_fresh_process(model, tmp_path):
+    # A fresh process: loading must not depend on modules a test imported.
     folder = save_text_to_image(str(tmp_path / "t2i"), model, {"steps": 0})
     out = str(tmp_path / "grid.png")
     argv = [
+        sys.executable,
+        "-m",
+        "keras_gen.cli",
         "imagine",
         "--prompt",
         "a dark ankle boot",
@@ -187,8 +193,9 @@ def test_imagine_writes_a_grid(model, tmp_path, capsys):
         "--model",
         folder,
     ]
-    assert cli.main(argv) == 0
-    assert os.path.getsize(out) > 0 and "Wrote 4 images" in capsys.readouterr().out
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert os.path.getsize(out) > 0 and "Wrote 4 images" in result.stdout
 
 
 def test_imagine_errors_are_clear(tmp_path, capsys, monkeypatch):
