@@ -54,6 +54,7 @@ CAPTION_LENGTH = 64
 CONDITION_DIM = 64
 GUIDANCE = 3.0
 NUM_STEPS = 50
+CHECK = {"per_class": 10, "num_steps": 20}
 HELD_OUT = captions.held_out_combinations(4, seed=0)
 DENOISER = text_to_image.DENOISER_CONFIG
 AE_FILTERS = text_to_image.AUTOENCODER_FILTERS
@@ -240,6 +241,15 @@ def main(argv=None) -> int:
     )
     for row in sweep:
         print(f"  sweep {_round(row)}")
+    # A cheap point that tests/test_text_to_image.py re-measures on the
+    # shipped model: 10 images per class, 20 DDIM steps, guidance 3, seed 1.
+    check = text_to_image.measure(
+        model,
+        CHECK["per_class"],
+        guidance_scale=GUIDANCE,
+        num_steps=CHECK["num_steps"],
+        seed=1,
+    )
     minutes = (time.perf_counter() - total_start) / 60
     command = (
         "make pretrained  # = python tools/train_text_to_image.py "
@@ -275,6 +285,7 @@ def main(argv=None) -> int:
             },
             "measured": report,
             "guidance_sweep": sweep,
+            "check": check,
             "total_minutes": round(minutes, 1),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
             "versions": {
