@@ -108,7 +108,7 @@ pretrained: $(STAMP)
 	$(BIN)/python tools/train_pretrained.py
 	$(BIN)/python tools/train_moses_gpt.py --steps 8000
 	$(BIN)/python tools/train_designer.py --kind cvae --steps 12000
-	$(BIN)/python tools/train_text_to_image.py --ae-steps 3000 --steps 6000 --encoder trained
+	$(BIN)/python tools/train_text_to_image.py --ae-steps 3000 --steps 6000 --encoder gpt
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .ruff_cache
