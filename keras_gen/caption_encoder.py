@@ -14,6 +14,11 @@ to compare:
 - :func:`build_caption_encoder`: a small transformer of the same blocks,
   trained from scratch *jointly* with the denoiser.
 
+Measured with ``tools/train_text_to_image.py --compare`` (1,500 steps each,
+300 images, guidance 3): the frozen GPT body's model drew the prompted class
+93.3% of the time, the jointly trained encoder's 86.7%; the shipped model
+uses the GPT body.
+
 **Token ids.** :func:`caption_ids` writes each caption as its tokenizer's
 ids *plus one*, right-padded with 0 to a fixed length: 0 is padding in both
 encoders, whatever the tokenizer. The transformer blocks attend causally,
