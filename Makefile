@@ -17,7 +17,7 @@ help:
 	@echo "make test       ruff + unit tests + every notebook (fast mode, offline)"
 	@echo "make notebooks  re-execute every notebook in full mode, storing outputs"
 	@echo "make bench      run the benchmarks, about 25 minutes (see benchmarks/RESULTS.md)"
-	@echo "make pretrained rebuild the shipped models in data/pretrained/ (GPT, SMILES GPT, designer, help desk)"
+	@echo "make pretrained rebuild the shipped models in data/pretrained/ (GPT, SMILES GPT, designer, help desk, text-to-image)"
 	@echo "make data       find or install Fashion-MNIST and verify its checksums"
 	@echo "make clean      remove .venv, outputs/ and caches"
 
@@ -101,14 +101,17 @@ bench: $(STAMP)
 
 # The models that ship in data/pretrained/: the GPT (pydoc-char-gpt, about
 # 30 minutes), the SMILES GPT (moses-smiles-gpt), the fashion designer
-# (a conditional VAE) and the help desk (helpdesk-chat, the GPT fine-tuned on
-# chat turns; it needs pydoc-char-gpt). Same seeds and steps, same weights; each card.json
-# records its command and its measured numbers.
+# (a conditional VAE), the help desk (helpdesk-chat, the GPT fine-tuned on
+# chat turns; it needs pydoc-char-gpt) and the text-to-image model (latent
+# diffusion, about an hour, an estimate: not yet run in full). Same seeds and
+# steps, same weights; each card.json records its command and its measured
+# numbers.
 pretrained: $(STAMP)
 	$(BIN)/python tools/train_pretrained.py
 	$(BIN)/python tools/train_moses_gpt.py --steps 8000
 	$(BIN)/python tools/train_designer.py --kind cvae --steps 12000
 	$(BIN)/python tools/train_helpdesk_chat.py --steps 300
+	$(BIN)/python tools/train_text_to_image.py --ae-steps 3000 --steps 6000 --encoder gpt
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache .ruff_cache

@@ -12,6 +12,8 @@ Examples:
         --top-p 0.9 --seed 1             # sample instead of greedy
     keras-gen chat                       # the Python help desk; "quit" ends it
     keras-gen chat --once "how do I stop a loop early"
+    keras-gen imagine --prompt "a dark ankle boot" --out grid.png --n 16 \
+        --guidance 3 --seed 0            # the text-to-image model draws it
 """
 
 from __future__ import annotations
@@ -297,6 +299,36 @@ def run_chat(args) -> int:
                     {"role": "assistant", "content": answer.reply or "..."}]
 
 
+def run_imagine(args) -> int:
+    """Draw ``args.n`` images of ``args.prompt`` into a PNG grid (``imagine``)."""
+    n = check_int("n", args.n, minimum=1, maximum=256)
+    seed = check_seed("seed", args.seed)
+    steps = check_int("steps", args.steps, minimum=1)
+    out = os.path.abspath(args.out)
+    if not out.lower().endswith(".png"):
+        raise ValueError(f"Expected --out to name a .png file. Received: {args.out!r}")
+    check_writable_folder(os.path.dirname(out), "out")
+    _quiet_tensorflow()
+    from keras_gen import plotting, text_to_image
+
+    if args.model is None and not os.path.isdir(
+        text_to_image.DEFAULT_TEXT_TO_IMAGE_DIR
+    ):
+        raise FileNotFoundError(
+            "Expected the shipped text-to-image model in "
+            f"{text_to_image.DEFAULT_TEXT_TO_IMAGE_DIR}. Received: no such folder. "
+            "Run `make pretrained` to train it, or pass --model FOLDER."
+        )
+    model, _ = text_to_image.load_text_to_image(args.model)
+    images = model.generate(
+        [args.prompt] * n, guidance_scale=args.guidance, num_steps=steps, seed=seed
+    )
+    with replacing(out, suffix=".png") as partial:
+        plotting.save_image_grid(images, partial, title=args.prompt)
+    print(f"Wrote {n} images of {args.prompt!r} to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, exposed for tests and ``--help``."""
     parser = argparse.ArgumentParser(
@@ -402,6 +434,29 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a folder saved by keras_gen (default: the shipped helpdesk-chat)",
     )
+    imagine = commands.add_parser(
+        "imagine",
+        help="draw a prompt with the text-to-image model that ships with keras-gen",
+        description="Draw Fashion-MNIST images of a caption such as 'a dark ankle "
+        "boot' with the latent diffusion model (keras_gen.text_to_image).",
+    )
+    imagine.add_argument("--prompt", required=True, help="what to draw")
+    imagine.add_argument(
+        "--out", default="grid.png", help="PNG file (default: %(default)s)"
+    )
+    imagine.add_argument("--n", type=int, default=16, help="images (default 16)")
+    imagine.add_argument(
+        "--guidance", type=float, default=3.0, help="guidance scale (default 3)"
+    )
+    imagine.add_argument(
+        "--steps", type=int, default=50, help="DDIM steps (default: %(default)s)"
+    )
+    imagine.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    imagine.add_argument(
+        "--model",
+        default=None,
+        help="a folder saved by keras_gen.text_to_image (default: the shipped one)",
+    )
     return parser
 
 
@@ -443,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_generate(args)
         if args.command == "chat":
             return run_chat(args)
+        if args.command == "imagine":
+            return run_imagine(args)
         return run_data_check(args.download)
     except KeyboardInterrupt:
         resume = " Run the same command to resume." if args.command == "demo" else ""

@@ -57,6 +57,14 @@ def save_designer(folder: str, model, card: dict) -> str:
         ['card.json', 'model.keras']
     """
     model = conditional._check_model(model)
+    return save_model_folder(folder, model, card, "designer")
+
+
+def save_model_folder(folder: str, model, card: dict, what: str = "model") -> str:
+    """:func:`save_designer` for any registered Keras model (no type check).
+
+    ``what`` names the folder's kind in error messages.
+    """
     if not isinstance(card, dict):
         raise ValueError(
             f"Expected card to be a dict. Received: card of type {type(card).__name__}"
@@ -68,7 +76,7 @@ def save_designer(folder: str, model, card: dict) -> str:
         or not set(os.listdir(folder)) <= {MODEL_FILE, CARD_FILE}
     ):
         raise ValueError(
-            "Expected folder to be missing, empty or a designer folder (only "
+            f"Expected folder to be missing, empty or a {what} folder (only "
             f"{MODEL_FILE} and {CARD_FILE}). Received: folder={folder!r}, which "
             "holds other files. Choose another folder."
         )
@@ -120,6 +128,16 @@ def load_designer(folder: str | None = None):
         True
     """
     folder = os.fspath(folder if folder is not None else DEFAULT_DESIGNER_DIR)
+    return load_model_folder(folder, "designer folder")
+
+
+def load_model_folder(folder: str, what: str = "model folder"):
+    """:func:`load_designer` for any folder of :func:`save_model_folder`.
+
+    Returns:
+        ``(model, card)``, the model loaded with ``safe_mode`` on.
+    """
+    folder = os.fspath(folder)
     remake = " Rebuild it with `make pretrained`."
     missing = [
         n
@@ -128,10 +146,10 @@ def load_designer(folder: str | None = None):
     ]
     if missing:
         raise FileNotFoundError(
-            f"Expected a designer folder with {MODEL_FILE} and {CARD_FILE}. "
+            f"Expected a {what} with {MODEL_FILE} and {CARD_FILE}. "
             f"Received: {folder!r}, missing {', '.join(missing)}.{remake}"
         )
-    card = read_json(os.path.join(folder, CARD_FILE), "designer card", 1 << 20)
+    card = read_json(os.path.join(folder, CARD_FILE), f"{what}'s card", 1 << 20)
     path = os.path.join(folder, MODEL_FILE)
     if not isinstance(card, dict) or card.get("sha256") != sha256_file(path):
         raise FileFormatError(

@@ -203,8 +203,10 @@ def test_guidance_scales_zero_and_one(model):
     guided = {
         w: model.guided_prediction(noisy, 9, encoded, w) for w in (0.0, 1.0, 3.0)
     }
-    np.testing.assert_allclose(guided[0.0], unconditional, atol=1e-6)
-    np.testing.assert_allclose(guided[1.0], conditional, atol=1e-6)
+    # Sampling runs the denoiser as a traced graph (predict_on_batch), whose
+    # float rounding differs from the eager call's by ~1e-6.
+    np.testing.assert_allclose(guided[0.0], unconditional, atol=1e-5)
+    np.testing.assert_allclose(guided[1.0], conditional, atol=1e-5)
     np.testing.assert_allclose(
         guided[3.0], unconditional + 3.0 * (conditional - unconditional), atol=1e-5
     )
