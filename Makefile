@@ -103,7 +103,7 @@ bench: $(STAMP)
 # 30 minutes), the SMILES GPT (moses-smiles-gpt), the fashion designer
 # (a conditional VAE), the help desk (helpdesk-chat, the GPT fine-tuned on
 # chat turns; it needs pydoc-char-gpt) and the text-to-image model (latent
-# diffusion, about an hour, an estimate: not yet run in full). Same seeds and
+# diffusion, 45 minutes on a shared 2-core machine). Same seeds and
 # steps, same weights; each card.json records its command and its measured
 # numbers.
 pretrained: $(STAMP)
