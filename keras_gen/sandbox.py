@@ -36,7 +36,9 @@ What it does, precisely:
   checked before every node and every comprehension step (``time_limit``
   seconds of the calling thread's CPU time, ``time.thread_time``: on a busy
   machine other processes slow the wall clock, not this count, so the same
-  answer is stopped or not alike on every run); every list, tuple, set,
+  answer is stopped or not alike on every run; Python's garbage collector is
+  paused meanwhile, so a collection of the host's objects is not charged to
+  the answer); every list, tuple, set,
   dict, string and range the answer creates, and every comprehension step,
   counts against one budget of ``max_items``; ``range()`` longer than the
   budget is refused before it exists; ``**``, ``*``, ``<<`` on integers and
@@ -75,6 +77,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import gc
 import time
 
 from keras_gen._checks import check_float, check_int
@@ -588,7 +591,16 @@ went past it (range() of 1000000000 numbers).
             )
         _check_plain(value, f"variables[{name!r}]")
     tree = check_expression(code, max_chars=max_chars)
-    evaluator = _Evaluator(
-        code, copy.deepcopy(variables), time_limit, max_items, max_int_bits
-    )
-    return evaluator.run(tree)
+    variables = copy.deepcopy(variables)
+    # A garbage-collection pass that starts while the answer runs would be
+    # charged to the answer's CPU time (in a process full of Keras objects it
+    # can take longer than the limit); the answer's own objects are bounded
+    # by max_items, so collection waits until it has finished.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        evaluator = _Evaluator(code, variables, time_limit, max_items, max_int_bits)
+        return evaluator.run(tree)
+    finally:
+        if collecting:
+            gc.enable()

@@ -324,3 +324,16 @@ def test_make_answers_is_seeded_labelled_and_covers_every_template():
 def test_make_answers_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         make_answers(**kwargs)
+
+
+def test_the_garbage_collector_is_paused_only_while_an_answer_runs():
+    import gc
+
+    from keras_gen.sandbox import ExpressionLimitError, evaluate_expression
+
+    assert gc.isenabled()
+    assert evaluate_expression("sum(xs)", {"xs": [1, 2]}) == 3
+    assert gc.isenabled()
+    with pytest.raises(ExpressionLimitError):
+        evaluate_expression("sum(range(10 ** 9))")
+    assert gc.isenabled()
