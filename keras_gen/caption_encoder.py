@@ -33,6 +33,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gen import _checks
+from keras_gen._nested import NestedConfig
 from keras_gen.transformer import GPT, TokenAndPositionEmbedding, TransformerBlock
 
 #: The id of padding in :func:`caption_ids`; token ``i`` is written ``i + 1``.
@@ -102,7 +103,7 @@ class MaskedMeanPooling(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GPTFeatures(layers.Layer):
+class GPTFeatures(NestedConfig, layers.Layer):
     """The hidden states of a GPT's body for shifted ids (see :func:`caption_ids`).
 
     Args:
@@ -116,6 +117,8 @@ class GPTFeatures(layers.Layer):
         ``(batch, length, gpt.embed_dim)``; pad positions hold the features of
         token 0 and are meant to be masked out.
     """
+
+    NESTED = ("gpt",)
 
     def __init__(self, gpt, **kwargs):
         super().__init__(**kwargs)
@@ -137,12 +140,6 @@ class GPTFeatures(layers.Layer):
             **super().get_config(),
             "gpt": keras.saving.serialize_keras_object(self.gpt),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["gpt"] = keras.saving.deserialize_keras_object(config["gpt"])
-        return cls(**config)
 
 
 def build_gpt_caption_encoder(gpt, length: int = 64) -> keras.Model:

@@ -33,6 +33,7 @@ from keras import layers, ops
 
 from keras_gen import _checks, data
 from keras_gen._compile import OneOptimizerConfig, TwoOptimizerConfig
+from keras_gen._nested import NestedConfig
 from keras_gen.gan import (
     _bce_with_logits,
     _check_image_shape,
@@ -282,7 +283,7 @@ class _Conditional(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class ConditionalGAN(TwoOptimizerConfig, _Conditional):
+class ConditionalGAN(NestedConfig, TwoOptimizerConfig, _Conditional):
     """A GAN whose generator and discriminator are both told the class.
 
     The training step is :class:`keras_gen.gan.GAN`'s (non-saturating loss,
@@ -309,6 +310,8 @@ class ConditionalGAN(TwoOptimizerConfig, _Conditional):
         >>> sorted(history.history)
         ['d_fake', 'd_loss', 'd_real', 'g_loss']
     """
+
+    NESTED = ("generator", "discriminator")
 
     def __init__(self, generator, discriminator, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -421,16 +424,9 @@ class ConditionalGAN(TwoOptimizerConfig, _Conditional):
             "seed": self.seed,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
-
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class ConditionalVAE(OneOptimizerConfig, _Conditional):
+class ConditionalVAE(NestedConfig, OneOptimizerConfig, _Conditional):
     """A VAE whose encoder and decoder are both told the class.
 
     The objective is :class:`keras_gen.vae.VAE`'s negative ELBO (Bernoulli
@@ -460,6 +456,8 @@ class ConditionalVAE(OneOptimizerConfig, _Conditional):
         >>> sorted(history.history)
         ['kl', 'loss', 'reconstruction']
     """
+
+    NESTED = ("encoder", "decoder")
 
     def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -546,13 +544,6 @@ class ConditionalVAE(OneOptimizerConfig, _Conditional):
             "beta": self.beta,
             "seed": self.seed,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 def labelled_dataset(images, labels, batch_size: int = 128, seed: int = 0):

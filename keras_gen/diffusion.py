@@ -51,6 +51,7 @@ from keras import ops
 
 from keras_gen import _checks
 from keras_gen._compile import OneOptimizerConfig
+from keras_gen._nested import NestedConfig
 from keras_gen.gan import _per_replica, _training_noise
 
 SCHEDULES = ("cosine", "linear")
@@ -244,7 +245,7 @@ def _rows(array, rows):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class DiffusionModel(OneOptimizerConfig, keras.Model):
+class DiffusionModel(NestedConfig, OneOptimizerConfig, keras.Model):
     """A denoiser trained as a DDPM with classifier-free guidance; DDIM sampling.
 
     ``fit(x=images, y=conditions)`` trains on pixels or latents in any
@@ -295,6 +296,8 @@ class DiffusionModel(OneOptimizerConfig, keras.Model):
         >>> model.generate(np.array([0, 2]), num_steps=5, guidance_scale=2.0).shape
         (2, 8, 8, 1)
     """
+
+    NESTED = ("denoiser", "condition_encoder")
 
     def __init__(
         self,
@@ -667,9 +670,10 @@ class DiffusionModel(OneOptimizerConfig, keras.Model):
             sigma = eta * math.sqrt(
                 (1 - abar_next) / (1 - abar[t]) * (1 - abar[t] / abar_next)
             )
-            x = math.sqrt(abar_next) * x0 + math.sqrt(
-                max(1 - abar_next - sigma**2, 0.0)
-            ) * eps
+            x = (
+                math.sqrt(abar_next) * x0
+                + math.sqrt(max(1 - abar_next - sigma**2, 0.0)) * eps
+            )
             if sigma > 0:
                 x = x + sigma * rng.standard_normal(x.shape)
             x = x.astype("float32")
@@ -710,13 +714,3 @@ class DiffusionModel(OneOptimizerConfig, keras.Model):
             "clip_denoised": self.clip_denoised,
             "seed": self.seed,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["denoiser"] = keras.saving.deserialize_keras_object(config["denoiser"])
-        if config.get("condition_encoder") is not None:
-            config["condition_encoder"] = keras.saving.deserialize_keras_object(
-                config["condition_encoder"]
-            )
-        return cls(**config)

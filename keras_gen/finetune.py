@@ -32,6 +32,7 @@ import numpy as np
 from keras import layers, ops
 
 from keras_gen import _checks
+from keras_gen._nested import NestedConfig
 from keras_gen.generation import generate_ids
 from keras_gen.training import make_optimizer
 from keras_gen.transformer import GPT
@@ -439,7 +440,7 @@ def copy_backbone(model: GPT, pretrained: bool = True) -> GPT:
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GPTClassifier(keras.Model):
+class GPTClassifier(NestedConfig, keras.Model):
     """Text classifier: a GPT body, masked mean pooling and a Dense head.
 
     The body is the GPT without its output layer: token + position embeddings,
@@ -470,6 +471,8 @@ class GPTClassifier(keras.Model):
         >>> clf(batch).shape
         TensorShape([2, 3])
     """
+
+    NESTED = ("backbone",)
 
     def __init__(self, backbone, num_classes, dropout=0.1, **kwargs):
         super().__init__(**kwargs)
@@ -516,13 +519,6 @@ class GPTClassifier(keras.Model):
             "num_classes": self.num_classes,
             "dropout": self.dropout,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        """Rebuild from :meth:`get_config` (the backbone is deserialised)."""
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        return cls(**config)
 
 
 def compile_classifier(

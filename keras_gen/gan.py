@@ -26,6 +26,7 @@ from keras import layers, ops
 
 from keras_gen import _checks
 from keras_gen._compile import TwoOptimizerConfig
+from keras_gen._nested import NestedConfig
 
 #: The LeakyReLU slope the article uses for negative inputs.
 LEAKY_SLOPE = 0.2
@@ -331,7 +332,7 @@ def _bce_with_logits(logits, target_is_real: bool):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class GAN(TwoOptimizerConfig, keras.Model):
+class GAN(NestedConfig, TwoOptimizerConfig, keras.Model):
     """A generator and a discriminator trained against each other with ``fit()``.
 
     Each step (Goodfellow et al., 2014, with the non-saturating generator loss):
@@ -367,6 +368,8 @@ class GAN(TwoOptimizerConfig, keras.Model):
         >>> sorted(history.history)
         ['d_fake', 'd_loss', 'd_real', 'g_loss']
     """
+
+    NESTED = ("generator", "discriminator")
 
     def __init__(self, generator, discriminator, latent_dim=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -524,15 +527,6 @@ class GAN(TwoOptimizerConfig, keras.Model):
             "latent_dim": self.latent_dim,
             "seed": self.seed,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
-        config["discriminator"] = keras.saving.deserialize_keras_object(
-            config["discriminator"]
-        )
-        return cls(**config)
 
 
 class SampleGrid(keras.callbacks.Callback):

@@ -30,6 +30,7 @@ from keras import layers, ops
 
 from keras_gen import _checks
 from keras_gen._compile import OneOptimizerConfig
+from keras_gen._nested import NestedConfig
 from keras_gen.gan import _check_image_shape
 
 
@@ -120,7 +121,7 @@ def build_latent_decoder(
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class LatentAutoencoder(OneOptimizerConfig, keras.Model):
+class LatentAutoencoder(NestedConfig, OneOptimizerConfig, keras.Model):
     """An autoencoder with spatial latents, normalised for a diffusion model.
 
     ``model(images)`` reconstructs; train it with ``compile()`` (default
@@ -148,6 +149,8 @@ class LatentAutoencoder(OneOptimizerConfig, keras.Model):
         >>> model.decode(model.encode(images[:2])).shape
         (2, 28, 28, 1)
     """
+
+    NESTED = ("encoder", "decoder")
 
     def __init__(self, encoder, decoder, **kwargs):
         super().__init__(**kwargs)
@@ -253,13 +256,6 @@ class LatentAutoencoder(OneOptimizerConfig, keras.Model):
             "encoder": keras.saving.serialize_keras_object(self.encoder),
             "decoder": keras.saving.serialize_keras_object(self.decoder),
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 def build_latent_autoencoder(

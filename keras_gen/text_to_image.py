@@ -30,6 +30,7 @@ import numpy as np
 # denoiser is imported for its registered layers: a saved model loads in a
 # fresh process only when every class in it is registered.
 from keras_gen import _checks, captions, denoiser  # noqa: F401
+from keras_gen._nested import NestedConfig
 from keras_gen.caption_encoder import caption_ids
 from keras_gen.diffusion import DiffusionModel
 from keras_gen.latents import LatentAutoencoder
@@ -110,7 +111,7 @@ def _serialize_uncompiled(model) -> dict:
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class TextToImage(keras.Model):
+class TextToImage(NestedConfig, keras.Model):
     """Caption -> condition -> DDIM in latent space -> decoder -> image.
 
     Args:
@@ -124,6 +125,8 @@ class TextToImage(keras.Model):
             training (recorded for :func:`measure`).
         **kwargs: Passed to ``keras.Model``.
     """
+
+    NESTED = ("autoencoder", "diffusion")
 
     def __init__(self, autoencoder, diffusion, tokenizer: dict, held_out=(), **kwargs):
         super().__init__(**kwargs)
@@ -218,13 +221,6 @@ class TextToImage(keras.Model):
             "tokenizer": self.tokenizer_spec,
             "held_out": [list(c) for c in self.held_out],
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("autoencoder", "diffusion"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
 def save_text_to_image(folder: str, model: TextToImage, card: dict) -> str:

@@ -44,6 +44,7 @@ from keras import layers, ops
 
 from keras_gen._checks import check_float, check_int
 from keras_gen._compile import OneOptimizerConfig
+from keras_gen._nested import NestedConfig
 from keras_gen.gan import (
     LEAKY_SLOPE,
     _check_image_shape,
@@ -349,7 +350,7 @@ class Sampling(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
-class VAE(OneOptimizerConfig, keras.Model):
+class VAE(NestedConfig, OneOptimizerConfig, keras.Model):
     """An encoder and a decoder trained together on the negative ELBO.
 
     ``fit()`` reports, in nats per image, ``reconstruction``, ``kl`` and
@@ -382,6 +383,8 @@ class VAE(OneOptimizerConfig, keras.Model):
         >>> vae.generate(3, seed=0).shape
         (3, 8, 8, 1)
     """
+
+    NESTED = ("encoder", "decoder")
 
     def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -554,10 +557,3 @@ class VAE(OneOptimizerConfig, keras.Model):
             "beta": self.beta,
             "seed": self.seed,
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
-        return cls(**config)
