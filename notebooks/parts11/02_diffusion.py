@@ -1,3 +1,4 @@
+# ruff: noqa  (a part of notebook 11: ruff checks the assembled notebook)
 # %% [markdown]
 # ## 1. Diffusion, beside the GAN and the VAE
 #
@@ -31,18 +32,15 @@ schedule = NoiseSchedule("cosine", timesteps=1000)
 shown_t = [0, 100, 250, 500, 750, 999]
 originals = test_images[:4]  # (4, 28, 28, 1) in [-1, 1]
 noise = np.random.default_rng(SEED).standard_normal(originals.shape)
-strip = np.concatenate(
-    [
-        schedule.q_sample(originals, np.full(len(originals), t), noise)
-        for t in shown_t
-    ],
-    axis=2,
-)  # (4, 28, 6 * 28, 1): each row one image at six noise levels
+noisy = np.stack(
+    [schedule.q_sample(originals, np.full(len(originals), t), noise) for t in shown_t],
+    axis=1,
+)  # (4 images, 6 noise levels, 28, 28, 1)
 fig = image_grid(
-    np.clip(strip, -1, 1),
-    ncols=1,
-    scale=2.0,
-    title="The forward process: t = " + ", ".join(map(str, shown_t)),
+    np.clip(noisy.reshape(-1, 28, 28, 1), -1, 1),
+    ncols=len(shown_t),
+    labels=[f"t = {t}" for t in shown_t] * len(originals),
+    title="The forward process: one test image per row, noisier to the right",
 )
 plt.show()
 for t in shown_t:

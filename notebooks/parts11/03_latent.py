@@ -1,3 +1,4 @@
+# ruff: noqa  (a part of notebook 11: ruff checks the assembled notebook)
 # %% [markdown]
 # ## 2. Stable Diffusion in miniature
 #
@@ -81,11 +82,11 @@ print(f"the classifier agrees with the label on {recon_share:.1%} of "
 # %%
 encoder = diffusion.condition_encoder
 probe_captions = [
-    "a dark ankle boot",
-    "a light ankle boot",
-    "an ankle boot, dark and wide",
-    "a dark sandal",
-    "a light t-shirt",
+    "a dark wide ankle boot",
+    "a light wide ankle boot",
+    "ankle boot, dark and wide",
+    "a dark wide sandal",
+    "a light narrow t-shirt",
 ]
 vectors = np.asarray(encoder.predict(t2i.caption_ids(probe_captions), verbose=0))
 unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -96,6 +97,8 @@ for i, text in enumerate(probe_captions):
     print(f"{i} {text:28}" + "".join(f"{s:7.3f}" for s in similarity[i]))
 
 # %% [markdown]
+# Every training caption names a class, a tone and a width, in one of five
+# phrasings (`captions.PHRASINGS`); the prompts in this notebook do too.
 # Read the printed matrix row by row: which captions does the frozen body put
 # close together? Mean-pooled vectors of a character model are dominated by
 # the characters they share, so all five are similar; the denoiser learns to
@@ -150,7 +153,9 @@ tiny_denoiser = build_denoiser(
     channel_multipliers=(1, 2),
 )
 tiny = DiffusionModel(tiny_denoiser, seed=SEED)
-tiny.compile()
+# Tracing the train step into a graph takes longer than the few steps of fast
+# mode: there they run eagerly (op by op).
+tiny.compile(run_eagerly=fast_mode())
 start = time.perf_counter()
 history = tiny.fit(
     live_latents, live_conditions, batch_size=128, epochs=LIVE_EPOCHS, verbose=0
@@ -182,7 +187,12 @@ tiny_t2i = TextToImage(
     t2i.tokenizer_spec,
     t2i.held_out,
 )
-prompts = ["a dark ankle boot", "a light t-shirt", "a wide bag", "a narrow dress"]
+prompts = [
+    "a dark wide ankle boot",
+    "a light narrow t-shirt",
+    "a light wide bag",
+    "a dark narrow dress",
+]
 tiny_images = tiny_t2i.generate(
     [p for p in prompts for _ in range(4)], num_steps=NUM_STEPS, seed=1
 )  # (16, 28, 28, 1)

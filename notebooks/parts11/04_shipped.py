@@ -1,3 +1,4 @@
+# ruff: noqa  (a part of notebook 11: ruff checks the assembled notebook)
 # %% [markdown]
 # ## 3. The shipped model: a prompt becomes an image
 #
@@ -19,9 +20,9 @@
 # %%
 held_out_prompt = captions.caption(*t2i.held_out[0])
 shown_prompts = [
-    "a dark ankle boot",
-    "a light t-shirt",
-    "trousers, dark and narrow",
+    "a dark wide ankle boot",
+    "a light narrow t-shirt",
+    "pair of trousers, dark and narrow",
     "a wide light bag",
     held_out_prompt,
 ]
@@ -51,17 +52,17 @@ for i, prompt in enumerate(shown_prompts):
 
 # %%
 final, steps_x0 = t2i.generate(
-    ["a dark ankle boot", "a light t-shirt"],
+    ["a dark wide ankle boot", "a light narrow t-shirt"],
     guidance_scale=3.0,
     num_steps=NUM_STEPS,
     seed=SEED,
     return_steps=True,
 )  # (2, 28, 28, 1), (NUM_STEPS, 2, 28, 28, 1)
 shown_steps = np.unique(np.linspace(0, NUM_STEPS - 1, 10).round().astype(int))
-strip = np.concatenate([steps_x0[s] for s in shown_steps], axis=2)  # (2, 28, 280, 1)
-image_grid(np.clip(strip, -1, 1), ncols=1, scale=2.5,
-           title="Denoising: the x_0 estimate at steps "
-           + ", ".join(str(s + 1) for s in shown_steps) + f" of {NUM_STEPS}")
+strip = steps_x0[shown_steps].transpose(1, 0, 2, 3, 4)  # (2, 10, 28, 28, 1)
+image_grid(np.clip(strip.reshape(-1, 28, 28, 1), -1, 1), ncols=len(shown_steps),
+           labels=[f"step {s + 1}" for s in shown_steps] * len(strip),
+           title=f"Denoising: the x_0 estimate along the {NUM_STEPS} DDIM steps")
 plt.show()
 print("max difference between the last step's estimate and the returned image: "
       f"{np.abs(steps_x0[-1] - final).max():.2e}")
@@ -94,6 +95,7 @@ card_report = card["measured"]
 
 
 def cell(report, key, kind="share"):
+    """One table cell: a share as a percentage, a distance to 2 decimals."""
     value = report.get(key)
     if value is None:
         return "-"
@@ -111,7 +113,8 @@ print(f"{'held-out images':22} {live_report['held_out_n']:>10,} "
 for name, key in rows:
     print(f"{name:22} {cell(live_report, key):>10} {cell(card_report, key):>10}")
 for name, key in (("Frechet distance", "frechet"), ("its floor", "floor")):
-    print(f"{name:22} {cell(live_report, key, 'n'):>10} {cell(card_report, key, 'n'):>10}")
+    live_value, card_value = cell(live_report, key, "n"), cell(card_report, key, "n")
+    print(f"{name:22} {live_value:>10} {card_value:>10}")
 print(f"{'real images, class':22} {cell(live_report, 'real_class'):>10} "
       f"{cell(card_report, 'real_class'):>10}")
 
@@ -140,7 +143,10 @@ for r in sweep:
     print(f"{r['guidance_scale']:4.1f} {r['class']:7.1%} {r['tone']:7.1%} "
           f"{r['width']:7.1%} {r['diversity']:10.2f}")
 fig, ax = plt.subplots(figsize=(5.5, 3.5))
-for rows_, style, name in ((sweep, "o-", "live"), (card["guidance_sweep"], "s--", "card")):
+for rows_, style, name in (
+    (sweep, "o-", "live"),
+    (card["guidance_sweep"], "s--", "card"),
+):
     ax.plot([r["diversity"] for r in rows_], [r["class"] for r in rows_], style,
             label=name)
     for r in rows_:

@@ -1,3 +1,4 @@
+# ruff: noqa  (a part of notebook 11: ruff checks the assembled notebook)
 # %% [markdown]
 # ## 6. What DALL-E 2 and Stable Diffusion add at scale
 #

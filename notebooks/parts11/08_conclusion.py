@@ -1,3 +1,4 @@
+# ruff: noqa  (a part of notebook 11: ruff checks the assembled notebook)
 # %% [markdown]
 # ## 7. The course's conclusion, checked
 #
@@ -13,8 +14,12 @@
 
 # %%
 headline = {
-    "class adherence, live": f"{live_report['class']:.1%} of {live_report['n']:,} images",
-    "class adherence, card": f"{card_report['class']:.1%} of {card_report['n']:,} images",
+    "class adherence, live": (
+        f"{live_report['class']:.1%} of {live_report['n']:,} images"
+    ),
+    "class adherence, card": (
+        f"{card_report['class']:.1%} of {card_report['n']:,} images"
+    ),
     "all three (class, tone, width), card": f"{card_report['all']:.1%}",
     "held-out combinations, class, card": (
         f"{card_report['held_out_class']:.1%} of {card_report['held_out_n']} images"
