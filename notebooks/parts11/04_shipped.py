@@ -161,6 +161,6 @@ plt.show()
 # Each point is one guidance scale. Moving from `w = 0` (the prompt ignored:
 # adherence near chance, 10%) to larger `w`, the points should move up (the
 # class is followed more often) and to the left (images of a class look more
-# alike). Real systems make the same trade: Stable Diffusion's default
-# guidance scale is 7.5 (the `diffusers` library's default for its pipeline);
-# this small model is scored at 3.
+# alike). Real systems make the same trade: the `diffusers` library's Stable
+# Diffusion pipeline uses the same formula with a default scale of 7.5; this
+# small model is scored at 3.
