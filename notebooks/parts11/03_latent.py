@@ -16,7 +16,10 @@
 #    (196 numbers) and back. It is trained once, before the diffusion model,
 #    for sharp reconstructions: no KL term pulls its latents towards a
 #    Gaussian as notebook 03's VAE did, because the diffusion model, not the
-#    autoencoder, is the generator here (`keras_gen.latents`).
+#    autoencoder, is the generator here (`keras_gen.latents`). It is trained
+#    on the mean absolute error alone (sharper edges than the squared
+#    error), and its latents are then rescaled to zero mean and unit variance
+#    per channel: the noise schedule assumes data of about that size.
 # 2. A **caption encoder** reads the prompt: the shipped GPT's body, frozen,
 #    averaged over the caption's characters (`keras_gen.caption_encoder`).
 # 3. A **diffusion model** works in the latent space, where an image costs a
