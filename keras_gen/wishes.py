@@ -384,14 +384,15 @@ def nearest_request_captions(train_pairs, requests) -> list[str]:
 PAIR_LENGTH = 96
 
 
-def write_captions(model, tokenizer, requests, max_new_tokens: int = 48) -> list[str]:
+def write_captions(model, tokenizer, requests, max_new_tokens: int = 40) -> list[str]:
     """The language model's caption for each request (greedy, stripped).
 
     Args:
         model: A :class:`~keras_gen.transformer.GPT`, fine-tuned or not.
         tokenizer: Its tokenizer.
         requests: Request strings.
-        max_new_tokens: Longest caption, in tokens.
+        max_new_tokens: Longest caption, in tokens (the longest allowed one,
+            with its space and newline, is 33).
 
     Returns:
         One string per request: the completion up to its first newline.
