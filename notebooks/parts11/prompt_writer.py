@@ -90,7 +90,7 @@ losses = history.history["loss"]
 plt.figure(figsize=(5, 3))
 plt.plot(np.arange(1, len(losses) + 1) * log_every, losses, marker="o")
 plt.xlabel("fine-tuning step")
-plt.ylabel("loss on caption tokens (nats)")
+plt.ylabel(f"caption loss (nats/token),\nmean of {log_every} steps")
 plt.title("Fine-tuning the shipped GPT to write captions")
 plt.tight_layout()
 plt.show()
@@ -159,6 +159,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 
 from keras_gen import classifier, text_to_image
 
@@ -194,12 +195,12 @@ images = imager.generate(
     shown_captions, guidance_scale=3.0, num_steps=DDIM_STEPS, seed=SEED
 )  # (9, 28, 28, 1)
 predicted = classifier.features_and_predictions(images)[1]
-fig, axes = plt.subplots(1, len(shown), figsize=(2 * len(shown), 2.8))
+fig, axes = plt.subplots(3, 3, figsize=(7, 8.5))  # one held-out request per intent
 for ax, request, text, image in zip(
-    axes, shown_requests, shown_captions, images, strict=True
+    axes.ravel(), shown_requests, shown_captions, images, strict=True
 ):
     ax.imshow(image[..., 0], cmap="gray", vmin=-1, vmax=1)
-    ax.set_title(f"{request[:22]}\n-> {text}", fontsize=7)
+    ax.set_title(f"{textwrap.fill(request, 26)}\n-> {text}", fontsize=8)
     ax.axis("off")
 fig.suptitle("Request -> caption (fine-tuned GPT) -> image (text-to-image model)")
 plt.tight_layout()
