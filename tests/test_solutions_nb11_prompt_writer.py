@@ -1,0 +1,32 @@
+"""Exercise 11.1: choosing among the 40 captions always gives a valid caption."""
+
+import keras
+import pytest
+
+from keras_gen import captions, wishes
+from keras_gen.tokenizers import CharTokenizer
+from keras_gen.transformer import build_gpt
+from solutions import nb11_prompt_writer as sol
+
+
+def _tiny():
+    pairs = wishes.make_pairs(1) + wishes.make_pairs(1, "held_out")
+    tokenizer = CharTokenizer.train("".join(p + c for p, c in pairs))
+    keras.utils.set_random_seed(0)
+    return build_gpt(tokenizer.vocab_size, 128, 16, 2, 1), tokenizer
+
+
+def test_all_captions_cover_every_combination():
+    parsed = {captions.parse_caption(c) for c in sol.all_captions()}
+    assert len(parsed) == 40
+
+
+def test_chosen_captions_always_parse():
+    model, tokenizer = _tiny()
+    requests = [r for r, _ in wishes.split_requests("held_out")][:3]
+    chosen = sol.choose_captions(model, tokenizer, requests)
+    assert len(chosen) == 3 and set(chosen) <= set(sol.all_captions())
+    only = ["a dark wide bag"]
+    assert sol.choose_captions(model, tokenizer, requests, only) == only * 3
+    with pytest.raises(ValueError, match="at least one request"):
+        sol.choose_captions(model, tokenizer, [], only)
