@@ -1,4 +1,4 @@
-"""Notebook 11, part 4's headline numbers: the shipped GPT writes captions.
+"""Notebook 11, section 5's headline numbers: the shipped GPT writes captions.
 
     PYTHONPATH=. .venv/bin/python benchmarks/prompt_writer.py [--steps 48]
 
@@ -6,7 +6,7 @@ Fine-tunes the shipped character-level GPT on the training requests of
 keras_gen.wishes (as the notebook does, full mode) and scores four writers on
 the 18 held-out requests: the GPT before and after fine-tuning, the TF-IDF
 nearest-request baseline, and the fine-tuned GPT choosing among the 40
-captions (Exercise 11.1). Prints the seconds per fine-tuning step.
+captions (Exercise 11.4). Prints the seconds per fine-tuning step.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Solution to Exercise 11.1 (notebook 11, part 4: the LLM writes the prompt).
+"""Solution to Exercise 11.4 (notebook 11, section 5: the LLM writes the prompt).
 
 Run ``python -m solutions.nb11_prompt_writer`` to fine-tune the shipped GPT
 as the notebook does and compare free writing with choosing among the 40
@@ -22,7 +22,7 @@ def all_captions() -> list[str]:
 
 
 def choose_captions(model, tokenizer, requests, candidates=None) -> list[str]:
-    """Exercise 11.1: answer each request with its most likely candidate caption.
+    """Exercise 11.4: answer each request with its most likely candidate caption.
 
     Each candidate is scored as the completion ``" " + caption + "\\n"`` of
     the request's prompt (:func:`keras_gen.wishes.prompt_for`), by its total

@@ -1,4 +1,4 @@
-"""Exercise 11.1: choosing among the 40 captions always gives a valid caption."""
+"""Exercise 11.4: choosing among the 40 captions always gives a valid caption."""
 
 import keras
 import pytest
