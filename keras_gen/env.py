@@ -89,6 +89,54 @@ def describe() -> dict[str, str]:
     return facts
 
 
+def build_record(**extra_versions: str) -> dict:
+    """Where a shipped model was built: the ``machine`` and ``versions`` of its card.
+
+    Every ``tools/train_*.py`` script puts this in the card it writes, so a
+    rebuilt model can be compared with the machine and library versions that
+    made the original.
+
+    Args:
+        **extra_versions: More library versions to record, e.g.
+            ``rdkit=rdkit.__version__``.
+
+    Returns:
+        ``{"machine": "x86_64, 2 CPU cores", "versions": {"keras": ...,
+        "tensorflow": ..., "python": ..., **extra_versions}}``.
+
+    Example:
+        >>> sorted(build_record(rdkit="2024.03.5")["versions"])
+        ['keras', 'python', 'rdkit', 'tensorflow']
+    """
+    import keras
+    import tensorflow as tf
+
+    return {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+        "versions": {
+            "keras": keras.__version__,
+            "tensorflow": tf.__version__,
+            "python": platform.python_version(),
+            **extra_versions,
+        },
+    }
+
+
+def folder_megabytes(folder: str) -> float:
+    """Size of the files directly in ``folder``, in MB (10**6 bytes).
+
+    The shipped models' budget is 20 MB a folder.
+
+    Example:
+        >>> import tempfile
+        >>> folder_megabytes(tempfile.mkdtemp())
+        0.0
+    """
+    return sum(
+        os.path.getsize(os.path.join(folder, name)) for name in os.listdir(folder)
+    ) / 1e6
+
+
 def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
     """Measure this machine's float32 matrix-multiply speed in GFLOP/s.
 

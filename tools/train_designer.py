@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 
@@ -36,10 +35,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from keras_gen import conditional, data, designer  # noqa: E402
 from keras_gen.adherence import design_report, prompt_adherence  # noqa: E402
+from keras_gen.env import build_record, folder_megabytes  # noqa: E402
 
 BATCH_SIZE = 128
 #: Images per class in the final report (all of a class's test images).
@@ -146,19 +145,14 @@ def main(argv=None) -> int:
             for row in report.rows()
         ],
         "train_minutes": round(minutes, 1),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-        "versions": {
-            "keras": keras.__version__,
-            "tensorflow": tf.__version__,
-            "python": platform.python_version(),
-        },
+        **build_record(),
     }
     designer.save_designer(args.out, model, card)
-    size = sum(os.path.getsize(os.path.join(args.out, n)) for n in os.listdir(args.out))
+    megabytes = folder_megabytes(args.out)
     print(
         f"Adherence {report.overall['adherence']:.1%} at temperature "
         f"{SAMPLING_TEMPERATURE} after {steps} steps in "
-        f"{minutes:.1f} min. Wrote {args.out} ({size / 1e6:.1f} MB)."
+        f"{minutes:.1f} min. Wrote {args.out} ({megabytes:.1f} MB)."
     )
     return 0
 

@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
+from keras_gen.env import build_record  # noqa: E402
 from keras_gen.finetune import copy_backbone, finetune_lm, prompt_completion_arrays  # noqa: E402
 from keras_gen.helpdesk import load_questions, unique_sections  # noqa: E402
 from keras_gen.helpdesk_chat import (  # noqa: E402
@@ -128,9 +126,7 @@ def main(argv=None) -> int:
         "check_questions": CHECK_QUESTIONS,
         "check_quote_rate": round(check["quote_rate"], 4),
         "model": {k: base.card["model"][k] for k in base.card["model"]},
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-        "versions": {"python": platform.python_version(),
-                     "tensorflow": tf.__version__, "keras": keras.__version__},
+        **build_record(),
     }
     save_pretrained(args.out, model, tokenizer, card)
     print(f"saved {args.out}")

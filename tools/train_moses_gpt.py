@@ -26,7 +26,6 @@ import argparse
 import dataclasses
 import hashlib
 import os
-import platform
 import sys
 import time
 
@@ -34,10 +33,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from keras_gen._files import check_writable_folder  # noqa: E402
 from keras_gen.callbacks import EpochBackup  # noqa: E402
+from keras_gen.env import build_record, folder_megabytes  # noqa: E402
 from keras_gen.molecules import (  # noqa: E402
     SMILES_GPT_DIR,
     SMILES_GPT_SHAPE,
@@ -193,22 +192,16 @@ def main(argv=None) -> int:
         "sampling": {"num_samples": num_samples, "temperature": 1.0,
                      "seed": args.seed, "seconds": round(sample_seconds, 1)},
         "metrics": {key: round(value, 4) for key, value in metrics.items()},
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-        "versions": {
-            "keras": keras.__version__,
-            "tensorflow": tf.__version__,
-            "python": platform.python_version(),
-            "rdkit": __import__("rdkit").__version__,
-        },
+        **build_record(rdkit=__import__("rdkit").__version__),
     }
     save_smiles_gpt(out, model, tokenizer, card)
     backup.discard()
-    size = sum(os.path.getsize(os.path.join(out, n)) for n in os.listdir(out))
+    megabytes = folder_megabytes(out)
     print(
         f"Test loss {test_loss:.4f} nats/token after {steps} steps in "
         f"{minutes:.1f} min. Metrics on {num_samples:,} samples: "
         + ", ".join(f"{k} {v:.3f}" for k, v in metrics.items())
-        + f". Wrote {out} ({size / 1e6:.1f} MB)."
+        + f". Wrote {out} ({megabytes:.1f} MB)."
     )
     return 0
 

@@ -28,7 +28,6 @@ import argparse
 import dataclasses
 import hashlib
 import os
-import platform
 import sys
 import time
 
@@ -36,10 +35,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
 from keras_gen._files import check_writable_folder  # noqa: E402
 from keras_gen.callbacks import EpochBackup  # noqa: E402
+from keras_gen.env import build_record, folder_megabytes  # noqa: E402
 from keras_gen.pretrained import (  # noqa: E402
     DEFAULT_MODEL_DIR,
     check_destination,
@@ -172,20 +171,15 @@ def main(argv=None) -> int:
         "val_loss_curve": [round(v, 4) for v in history["val_loss"]],
         "train_loss_curve": [round(v, 4) for v in history["loss"]],
         "train_minutes": round(minutes, 1),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-        "versions": {
-            "keras": keras.__version__,
-            "tensorflow": tf.__version__,
-            "python": platform.python_version(),
-        },
+        **build_record(),
     }
     save_pretrained(out, model, tokenizer, card)
     backup.discard()
-    size = sum(os.path.getsize(os.path.join(out, n)) for n in os.listdir(out))
+    megabytes = folder_megabytes(out)
     print(
         f"Validation loss {val_loss:.4f} nats/char "
         f"({bits_per_character(val_loss):.3f} bits/char) after {steps} steps "
-        f"in {minutes:.1f} min. Wrote {out} ({size / 1e6:.1f} MB)."
+        f"in {minutes:.1f} min. Wrote {out} ({megabytes:.1f} MB)."
     )
     return 0
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 
@@ -49,6 +48,7 @@ from keras_gen.caption_encoder import (  # noqa: E402
 )
 from keras_gen.denoiser import build_denoiser  # noqa: E402
 from keras_gen.diffusion import DiffusionModel  # noqa: E402
+from keras_gen.env import build_record, folder_megabytes  # noqa: E402
 from keras_gen.latents import build_latent_autoencoder  # noqa: E402
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 
@@ -290,18 +290,13 @@ def main(argv=None) -> int:
             "guidance_sweep": sweep,
             "check": check,
             "total_minutes": round(minutes, 1),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
-            "versions": {
-                "keras": keras.__version__,
-                "tensorflow": tf.__version__,
-                "python": platform.python_version(),
-            },
+            **build_record(),
         }
     )
     text_to_image.save_text_to_image(args.out, model, card)
-    size = sum(os.path.getsize(os.path.join(args.out, n)) for n in os.listdir(args.out))
-    print(f"Wrote {args.out} ({size / 1e6:.1f} MB) in {minutes:.1f} min.")
-    if size > 20e6:
+    megabytes = folder_megabytes(args.out)
+    print(f"Wrote {args.out} ({megabytes:.1f} MB) in {minutes:.1f} min.")
+    if megabytes > 20:
         print("Warning: the folder is over the 20 MB budget.", file=sys.stderr)
         return 1
     return 0
