@@ -102,6 +102,12 @@ def test_image_quality_reports_the_floor(real_images):
     assert 0.5 < real.ratio < 2.0
     assert collapsed.ratio > 10 * real.ratio
     assert "floor" in str(collapsed)
+    # The second judge's view of the same sets: many classes, then one.
+    assert real.coverage_second["entropy"] > 2.0
+    assert collapsed.coverage_second["classes_seen"] == 1
+    assert "second judge" in str(real)
+    alone = metrics.image_quality(train, seed=1, second_judge=False)
+    assert alone.coverage_second is None and alone.frechet == real.frechet
     assert metrics.real_data_floor(300, seed=1) == pytest.approx(real.floor, rel=1e-6)
 
 
@@ -114,6 +120,43 @@ def test_classifier_is_accurate_and_cached(fashion_test):
     path = classifier.classifier_path()
     assert classifier._checksum_ok(path)
     assert classifier.load_classifier() is model  # one copy per process
+
+
+def test_second_judge_is_accurate_independent_and_cached(fashion_test):
+    from keras_gen import classifier
+
+    first = classifier.load_classifier()
+    second = classifier.load_classifier(judge="second")
+    # Nothing shared but the data: its own file, architecture and weights.
+    path = classifier.classifier_path(judge="second")
+    assert path != classifier.classifier_path() and classifier._checksum_ok(path)
+    assert second is not first and second.name == "second_judge"
+    assert second.count_params() != first.count_params()
+    assert {"flip", "shift", "block_1_add"} <= {layer.name for layer in second.layers}
+    assert classifier.load_classifier(judge="second") is second  # one per process
+    accuracy = {j: classifier.judge_accuracy(judge=j) for j in classifier.JUDGES}
+    print(f"judges on the real test images: {accuracy}")
+    logits = second.predict(fashion_test[0], batch_size=1000, verbose=0)
+    assert np.mean(np.argmax(logits, -1) == fashion_test[1]) == pytest.approx(
+        accuracy["second"]
+    )
+    assert accuracy["second"] >= classifier.SECOND_JUDGE_MIN_TEST_ACCURACY == 0.88
+    assert abs(accuracy["second"] - accuracy["first"]) <= 0.03
+    # Two judges that agree on real garments, not two copies of one judge.
+    first_predicted = classifier.features_and_predictions(fashion_test[0])[1]
+    second_predicted = classifier.features_and_predictions(
+        fashion_test[0], judge="second"
+    )[1]
+    assert 0.88 <= np.mean(first_predicted == second_predicted) < 0.995
+
+
+def test_unknown_judge_is_refused():
+    from keras_gen import classifier
+
+    with pytest.raises(ValueError, match=r"judge.*'third'"):
+        classifier.classifier_path(judge="third")
+    with pytest.raises(ValueError, match=r"judge.*'third'"):
+        classifier.load_classifier(judge="third")
 
 
 def test_checksum_sidecar_detects_changes(tmp_path, monkeypatch):
@@ -198,3 +241,50 @@ def test_retrain_replaces_the_model_the_metrics_use(monkeypatch, tmp_path):
     expected = features_model.predict(images.astype("float32"), verbose=0)
     np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-6)
     assert not np.allclose(features, old_features)
+
+
+def test_retraining_one_judge_keeps_the_other(monkeypatch, tmp_path):
+    from keras_gen import classifier
+
+    monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
+    monkeypatch.setattr(classifier, "_LOADED", {})
+
+    def fake(build):
+        def training(dataset):  # a fresh, untrained model: no data needed
+            keras.utils.set_random_seed(0)
+            return build(), 0.99
+
+        return training
+
+    monkeypatch.setattr(
+        classifier, "train_quality_classifier", fake(classifier.build_classifier)
+    )
+    monkeypatch.setattr(
+        classifier, "train_second_judge", fake(classifier.build_second_judge)
+    )
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 1))
+    first = classifier.load_classifier()
+    second = classifier.load_classifier(judge="second")
+    assert second.name == "second_judge" and first.name == "quality_classifier"
+    assert sorted(p.name for p in (tmp_path / "classifiers").iterdir()) == [
+        "fashion_mnist_classifier.keras",
+        "fashion_mnist_classifier.keras.sha256",
+        "fashion_mnist_second_judge.keras",
+        "fashion_mnist_second_judge.keras.sha256",
+    ]
+    features, predicted = classifier.features_and_predictions(images, judge="second")
+    assert features.shape == (4, 64) and predicted.shape == (4,)
+    again = classifier.load_classifier(judge="second", retrain=True)
+    assert again is not second and classifier.load_classifier() is first
+    # A fresh process loads each judge from its own file.
+    monkeypatch.setattr(classifier, "_LOADED", {})
+    loaded = classifier.load_classifier(judge="second")
+    assert loaded.name == "second_judge"
+    np.testing.assert_allclose(
+        classifier.features_and_predictions(images, judge="second")[0],
+        keras.Model(again.inputs, again.get_layer("features").output).predict(
+            images.astype("float32"), verbose=0
+        ),
+        rtol=1e-5,
+        atol=1e-6,
+    )
