@@ -13,8 +13,14 @@ Two yardsticks, both on the project's own quality classifier
   (what a perfect generator would score with as many images). Overall, all
   images against all those test images, floor likewise.
 
-:func:`design_report` computes everything from one classifier pass over the
-images; ``print()`` the report for the table.
+Prompt adherence is also scored by the second judge of
+:mod:`keras_gen.classifier` (``adherence_second``), a classifier that shares
+only the training data with the first: a generator can be tuned until one
+classifier accepts its drawings, and a second judge shows whether it learned
+the garments or that classifier's blind spots.
+
+:func:`design_report` computes everything from one pass of each classifier
+over the images; ``print()`` the report for the table.
 """
 
 from __future__ import annotations
@@ -91,13 +97,16 @@ def _ids(name, values, num_classes):
     return array.astype("int64")
 
 
-def prompt_adherence(images, requested, dataset: str = "fashion_mnist") -> dict:
+def prompt_adherence(
+    images, requested, dataset: str = "fashion_mnist", judge: str = "first"
+) -> dict:
     """Classify ``images`` and score them against the classes requested.
 
     Args:
         images: ``(n, 28, 28, 1)`` in [-1, 1].
         requested: ``(n,)`` class ids the images were drawn for.
         dataset: Whose classifier.
+        judge: ``"first"`` or ``"second"`` (:mod:`keras_gen.classifier`).
 
     Returns:
         The dict of :func:`adherence_from_predictions`.
@@ -108,7 +117,7 @@ def prompt_adherence(images, requested, dataset: str = "fashion_mnist") -> dict:
     from keras_gen import classifier
 
     images = check_images(images)
-    predicted = classifier.features_and_predictions(images, dataset)[1]
+    predicted = classifier.features_and_predictions(images, dataset, judge=judge)[1]
     return adherence_from_predictions(predicted, np.asarray(requested))
 
 
@@ -124,8 +133,12 @@ class DesignReport:
         frechet: ``(C,)`` Fréchet distance to real test images of the class.
         floor: ``(C,)`` real training images against the same test images.
         overall: ``{"adherence", "real_adherence", "frechet", "floor"}``
-            over all images.
+            over all images, and ``"adherence_second"``,
+            ``"real_adherence_second"`` when the second judge scored them.
         confusion: ``(C, C)`` shares, row = requested, column = classified.
+        adherence_second: ``(C,)`` adherence by the second judge, or None.
+        real_adherence_second: ``(C,)`` the second judge on the same real
+            test images, or None.
     """
 
     class_names: tuple
@@ -136,9 +149,12 @@ class DesignReport:
     floor: np.ndarray
     overall: dict
     confusion: np.ndarray = field(repr=False)
+    adherence_second: np.ndarray | None = None
+    real_adherence_second: np.ndarray | None = None
 
     def rows(self) -> list[dict]:
         """One dict per class, then one for all images (name ``"overall"``)."""
+        second = self.adherence_second is not None
         rows = [
             {
                 "class": name,
@@ -147,6 +163,14 @@ class DesignReport:
                 "real_adherence": float(self.real_adherence[c]),
                 "frechet": float(self.frechet[c]),
                 "floor": float(self.floor[c]),
+                **(
+                    {
+                        "adherence_second": float(self.adherence_second[c]),
+                        "real_adherence_second": float(self.real_adherence_second[c]),
+                    }
+                    if second
+                    else {}
+                ),
             }
             for c, name in enumerate(self.class_names)
         ]
@@ -156,15 +180,23 @@ class DesignReport:
         return rows
 
     def __str__(self) -> str:
+        second = self.adherence_second is not None
         lines = [
             f"{'class':12} {'n':>5} {'adherence':>9} {'real':>6} "
             f"{'Fréchet':>8} {'floor':>6}"
+            + (f" {'2nd judge':>9} {'real':>6}" if second else "")
         ]
         for row in self.rows():
             lines.append(
                 f"{row['class']:12} {row['n']:>5} {row['adherence']:>9.1%} "
                 f"{row['real_adherence']:>6.1%} {row['frechet']:>8.2f} "
                 f"{row['floor']:>6.2f}"
+                + (
+                    f" {row['adherence_second']:>9.1%} "
+                    f"{row['real_adherence_second']:>6.1%}"
+                    if second
+                    else ""
+                )
             )
         return "\n".join(lines)
 
@@ -175,15 +207,9 @@ def _real_reference(dataset, counts, seed):
     if key not in _REAL_CACHE:
         from keras_gen import classifier, data
 
-        rng = np.random.default_rng(seed)
         train, train_labels = data.load_images(dataset, "train")
         test, test_labels = data.load_images(dataset, "test")
-        picks = {"train": [], "test": []}
-        for c, count in enumerate(counts):
-            for split, labels in (("train", train_labels), ("test", test_labels)):
-                members = np.flatnonzero(labels == c)
-                picks[split].append(rng.choice(members, count, replace=False))
-        train_idx, test_idx = (np.concatenate(picks[s]) for s in ("train", "test"))
+        train_idx, test_idx = _real_indices(train_labels, test_labels, counts, seed)
         train_features = classifier.features_and_predictions(train[train_idx], dataset)
         test_features, test_predicted = classifier.features_and_predictions(
             test[test_idx], dataset
@@ -198,8 +224,32 @@ def _real_reference(dataset, counts, seed):
     return _REAL_CACHE[key]
 
 
+def _real_indices(train_labels, test_labels, counts, seed):
+    """Which training and test images of each class the reference uses."""
+    rng = np.random.default_rng(seed)
+    picks = {"train": [], "test": []}
+    for c, count in enumerate(counts):
+        for split, labels in (("train", train_labels), ("test", test_labels)):
+            members = np.flatnonzero(labels == c)
+            picks[split].append(rng.choice(members, count, replace=False))
+    return tuple(np.concatenate(picks[s]) for s in ("train", "test"))
+
+
+def _real_test_images(dataset, counts, seed):
+    """The real test images of :func:`_real_reference` (same draw)."""
+    from keras_gen import data
+
+    train_labels = data.load_images(dataset, "train")[1]
+    test, test_labels = data.load_images(dataset, "test")
+    return test[_real_indices(train_labels, test_labels, counts, seed)[1]]
+
+
 def design_report(
-    images, requested, dataset: str = "fashion_mnist", seed: int = 0
+    images,
+    requested,
+    dataset: str = "fashion_mnist",
+    seed: int = 0,
+    second_judge: bool = True,
 ) -> DesignReport:
     """Adherence and Fréchet distance (with floor) per class and overall.
 
@@ -215,6 +265,8 @@ def design_report(
             ``MIN_SAMPLES`` (128) and 1,000 times (the test images per class).
         dataset: The data set the generator learned.
         seed: Which real images are drawn.
+        second_judge: Also score adherence with the second judge of
+            :mod:`keras_gen.classifier` (trained on first use, then cached).
 
     Returns:
         A :class:`DesignReport`; ``print()`` it for the table.
@@ -253,6 +305,9 @@ def design_report(
         floor[c] = feature_frechet_distance(train_f[train_y == c], real)
     generated = adherence_from_predictions(predicted, requested, len(names))
     real = adherence_from_predictions(test_predicted, test_y, len(names))
+    second = {}
+    if second_judge:
+        second = _second_judge(images, requested, dataset, counts, seed, len(names))
     return DesignReport(
         class_names=tuple(names),
         per_class_n=counts,
@@ -265,6 +320,30 @@ def design_report(
             "real_adherence": real["overall"],
             "frechet": feature_frechet_distance(features, test_f),
             "floor": feature_frechet_distance(train_f, test_f),
+            **{k: v["overall"] for k, v in second.items()},
         },
         confusion=generated["confusion"],
+        **{k: v["per_class"] for k, v in second.items()},
     )
+
+
+def _second_judge(images, requested, dataset, counts, seed, num_classes):
+    """Adherence of ``images`` and of the same real test images, second judge."""
+    from keras_gen import classifier
+
+    _, _, _, test_y, _ = _real_reference(dataset, counts, seed)
+    key = (dataset, tuple(counts), seed, "second")
+    if key not in _REAL_CACHE:
+        test_images = _real_test_images(dataset, counts, seed)
+        _REAL_CACHE[key] = classifier.features_and_predictions(
+            test_images, dataset, judge="second"
+        )[1]
+    predicted = classifier.features_and_predictions(images, dataset, judge="second")[1]
+    return {
+        "adherence_second": adherence_from_predictions(
+            predicted, requested, num_classes
+        ),
+        "real_adherence_second": adherence_from_predictions(
+            _REAL_CACHE[key], test_y, num_classes
+        ),
+    }

@@ -383,12 +383,15 @@ class QualityReport:
         frechet: Fréchet distance of the samples to ``n`` real test images.
         floor: Real training images against the same test images.
         coverage: The :func:`class_coverage` dict of the samples.
+        coverage_second: The same dict by the second judge of
+            :mod:`keras_gen.classifier` (None when it was not asked).
     """
 
     n: int
     frechet: float
     floor: float
     coverage: dict
+    coverage_second: dict | None = None
 
     @property
     def ratio(self) -> float:
@@ -400,11 +403,16 @@ class QualityReport:
             f"Fréchet distance {self.frechet:.2f} (floor {self.floor:.2f}, "
             f"ratio {self.ratio:.1f}), class entropy "
             f"{self.coverage['entropy']:.2f} of {self.coverage['max_entropy']:.2f}"
+            + (
+                f" (second judge {self.coverage_second['entropy']:.2f})"
+                if self.coverage_second is not None
+                else ""
+            )
         )
 
 
 def image_quality(
-    generated, dataset: str = "fashion_mnist", seed: int = 0
+    generated, dataset: str = "fashion_mnist", seed: int = 0, second_judge: bool = True
 ) -> QualityReport:
     """Fréchet distance, its real-data floor and class coverage in one call.
 
@@ -416,6 +424,8 @@ def image_quality(
         generated: ``(n, 28, 28, 1)`` in [-1, 1], ``MIN_SAMPLES <= n <= 10000``.
         dataset: The data set the generator learned.
         seed: Which real images are drawn.
+        second_judge: Also give the class coverage the second judge of
+            :mod:`keras_gen.classifier` sees (trained on first use, then cached).
 
     Returns:
         A :class:`QualityReport`; ``print()`` it for one line.
@@ -436,6 +446,15 @@ def image_quality(
         frechet=feature_frechet_distance(features, test_features),
         floor=feature_frechet_distance(train_features, test_features),
         coverage=_coverage(predictions),  # one classifier pass for both
+        coverage_second=(
+            _coverage(
+                classifier.features_and_predictions(generated, dataset, judge="second")[
+                    1
+                ]
+            )
+            if second_judge
+            else None
+        ),
     )
 
 

@@ -329,7 +329,9 @@ def measure(
         ``held_out_class``, ``held_out_tone``, ``held_out_width``,
         ``held_out_all`` (None without held-out combinations), ``frechet``,
         ``floor``, ``real_class`` (the classifier on real test images), the
-        last three None below 128 per class.
+        last three None below 128 per class; ``class_second`` and
+        ``real_class_second``: the same shares by the second judge of
+        :mod:`keras_gen.classifier` (the second None below 128 per class).
     """
     from keras_gen import classifier
     from keras_gen.adherence import MIN_SAMPLES, design_report
@@ -338,15 +340,22 @@ def measure(
     images = model.generate(
         prompts, guidance_scale=guidance_scale, num_steps=num_steps, seed=seed
     )  # (10 * per_class, 28, 28, 1)
-    extra = {"frechet": None, "floor": None, "real_class": None}
+    extra = {
+        "frechet": None,
+        "floor": None,
+        "real_class": None,
+        "real_class_second": None,
+    }
     if MIN_SAMPLES <= per_class <= 1000:
         overall = design_report(images, labels, seed=seed).overall
         extra = {
             "frechet": overall["frechet"],
             "floor": overall["floor"],
             "real_class": overall["real_adherence"],
+            "real_class_second": overall["real_adherence_second"],
         }
     class_ok = classifier.features_and_predictions(images)[1] == labels
+    second = classifier.features_and_predictions(images, judge="second")[1]
     attributes = _attribute_scores(images, labels, tones, widths)
     all_ok = class_ok & attributes["tone"] & attributes["width"]
     held = np.zeros(len(labels), bool)
@@ -357,6 +366,7 @@ def measure(
         "guidance_scale": float(guidance_scale),
         "num_steps": int(num_steps),
         "class": float(class_ok.mean()),
+        "class_second": float(np.mean(second == labels)),
         "tone": float(attributes["tone"].mean()),
         "width": float(attributes["width"].mean()),
         "all": float(all_ok.mean()),

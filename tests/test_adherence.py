@@ -54,6 +54,22 @@ def test_real_images_adhere_like_real_images(real_by_class):
     assert shuffled.adherence.max() < 0.2
     assert shuffled.frechet.min() > 5 * report.frechet.max()
     assert "overall" in str(report) and "Sandal" in str(report)
+    # The second judge scores the same real images about as well, on its own.
+    assert 0.85 <= report.overall["adherence_second"] <= 0.97
+    assert report.overall["real_adherence_second"] >= 0.85
+    assert report.adherence_second.shape == (10,)
+    assert shuffled.adherence_second.max() < 0.2
+    assert "2nd judge" in str(report)
+    assert {"adherence_second", "real_adherence_second"} <= set(report.rows()[0])
+
+
+def test_design_report_without_the_second_judge(real_by_class):
+    images, labels = real_by_class
+    report = adherence.design_report(images, labels, seed=0, second_judge=False)
+    assert report.adherence_second is None
+    assert "adherence_second" not in report.overall
+    assert "2nd judge" not in str(report)
+    assert "adherence_second" not in report.rows()[-1]
 
 
 def test_design_report_bad_inputs(real_by_class):
