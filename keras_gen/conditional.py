@@ -139,6 +139,46 @@ def build_conditional_discriminator(
     return keras.Model(inputs, logit, name="conditional_discriminator")
 
 
+def build_projection_discriminator(
+    num_classes: int = 10,
+    image_shape: Sequence[int] = (28, 28, 1),
+    hidden_units: Sequence[int] = (512, 256),
+) -> keras.Model:
+    """:func:`build_conditional_discriminator` plus a class projection.
+
+    The class enters twice: concatenated to the image, as before, and as a
+    projection (Miyato & Koyama, 2018, "cGANs with Projection Discriminator"):
+    the logit gains the dot product of the last hidden features ``h`` with a
+    learned embedding of the class, ``<embed(c), h>``. So the discriminator
+    scores "is this a *sandal*?" with a vector per class, not only with 10 of
+    its 794 inputs, and the generator is pushed harder to draw the class asked.
+
+    Args:
+        num_classes: Length of the one-hot class vector.
+        image_shape: ``(height, width, channels)`` of the images.
+        hidden_units: Widths of the hidden Dense layers.
+
+    Returns:
+        A ``keras.Model`` mapping ``[images, one_hot]`` to logits ``(batch, 1)``.
+
+    Example:
+        >>> build_projection_discriminator().count_params()  # 2,560 more
+        541185
+    """
+    num_classes = _check_num_classes(num_classes)
+    image_shape = _check_image_shape(image_shape)
+    hidden_units = _check_hidden_units(hidden_units)
+    inputs, both = _image_and_class(image_shape, num_classes)
+    hidden = _dense_stack(both, hidden_units)  # (batch, hidden_units[-1])
+    logit = layers.Dense(1, name="logit")(hidden)  # (batch, 1)
+    embedding = layers.Dense(hidden_units[-1], use_bias=False, name="class_embedding")(
+        inputs[1]
+    )  # (batch, hidden_units[-1]): one row per class
+    projection = layers.Dot(axes=1, name="projection")([embedding, hidden])  # (b, 1)
+    logit = layers.Add(name="logit_and_projection")([logit, projection])  # (b, 1)
+    return keras.Model(inputs, logit, name="projection_discriminator")
+
+
 def build_conditional_encoder(
     latent_dim: int = 16,
     num_classes: int = 10,
@@ -745,21 +785,26 @@ def interpolate(
 
 
 def build_conditional_gan(
-    latent_dim: int = 32, seed: int = 0, jit_compile="auto"
+    latent_dim: int = 32, seed: int = 0, jit_compile="auto", projection: bool = False
 ) -> ConditionalGAN:
     """The cGAN of notebook 09 at its default sizes, compiled.
 
-    ``jit_compile`` is passed to :meth:`ConditionalGAN.compile`.
+    ``jit_compile`` is passed to :meth:`ConditionalGAN.compile`. With
+    ``projection=True`` the discriminator is
+    :func:`build_projection_discriminator` (the shipped designer's).
 
     Example:
         >>> build_conditional_gan().count_params()
         2010129
     """
+    discriminator = (
+        build_projection_discriminator()
+        if projection
+        else build_conditional_discriminator()
+    )
     return _compiled(
         ConditionalGAN(
-            build_conditional_generator(latent_dim),
-            build_conditional_discriminator(),
-            seed=seed,
+            build_conditional_generator(latent_dim), discriminator, seed=seed
         ),
         jit_compile,
     )
@@ -807,6 +852,7 @@ __all__ = [
     "build_conditional_gan",
     "build_conditional_generator",
     "build_conditional_vae",
+    "build_projection_discriminator",
     "class_ids",
     "generate",
     "interpolate",

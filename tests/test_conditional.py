@@ -226,6 +226,29 @@ def test_shipped_designer_is_small_documented_and_as_good_as_its_card():
     assert measured >= 0.895
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 22: the shipped cVAE draws 85.9% of its images in the class "
+    "asked for on the second judge (sandals 22.4%), under the 90% target; the "
+    "projection cGAN meant to replace it did not finish training in time",
+)
+def test_shipped_designer_passes_the_second_judge_too():
+    """The 90% target on both judges; when a new designer passes, drop the xfail."""
+    from keras_gen.adherence import design_report
+
+    model, card = designer.load_designer()
+    images = cond.generate(
+        model,
+        range(10),
+        n=1000,
+        seed=card["report_seed"],
+        temperature=card["temperature"],
+    )
+    measured = design_report(images, np.repeat(np.arange(10), 1000)).overall
+    assert measured["adherence"] >= 0.895  # the first judge, as the card says
+    assert measured["adherence_second"] >= 0.90
+
+
 @pytest.mark.parametrize("kind", ["cgan", "cvae"])
 def test_same_seed_same_training(kind):
     images = np.random.default_rng(1).uniform(-1, 1, (64, 28, 28, 1))
@@ -247,3 +270,39 @@ def test_save_designer_replaces_a_designer_folder(tiny_models, tmp_path):
     model, card = designer.load_designer(folder)
     assert isinstance(model, cond.ConditionalGAN) and card["steps"] == 2
     assert sorted(os.listdir(tmp_path)) == ["d"]  # no staging or backup left
+
+
+def test_projection_discriminator_scores_the_class_through_a_dot_product(tmp_path):
+    keras.utils.set_random_seed(0)
+    critic = cond.build_projection_discriminator(hidden_units=(16, 8))
+    images = np.random.default_rng(0).uniform(-1, 1, (3, 28, 28, 1))
+    eye = np.eye(10, dtype="float32")
+    # Two classes give two logits: the difference is the projection term,
+    # <embed(a) - embed(b), h>, plus the concatenated class's effect.
+    logits_a = critic.predict([images, eye[[5, 5, 5]]], verbose=0)
+    logits_b = critic.predict([images, eye[[7, 7, 7]]], verbose=0)
+    assert logits_a.shape == (3, 1) and not np.allclose(logits_a, logits_b)
+    embedding = critic.get_layer("class_embedding")
+    assert embedding.kernel.shape == (10, 8) and not embedding.use_bias
+    # Zero the embedding: only the concatenated class is left (the plain
+    # discriminator's logit, computed from the same layers).
+    embedding.kernel.assign(np.zeros((10, 8), "float32"))
+    hidden = keras.Model(critic.inputs, critic.get_layer("logit").output)
+    np.testing.assert_allclose(
+        critic.predict([images, eye[[5, 5, 5]]], verbose=0),
+        hidden.predict([images, eye[[5, 5, 5]]], verbose=0),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    # The shipped designer's kind: a cGAN with this discriminator saves and
+    # loads as a designer folder and draws the same images.
+    gan = cond.ConditionalGAN(cond.build_conditional_generator(LATENT), critic, seed=0)
+    gan.compile(jit_compile=False)
+    folder = designer.save_designer(tmp_path / "d", gan, {"kind": "cgan"})
+    loaded, _ = designer.load_designer(folder)
+    assert loaded.discriminator.name == "projection_discriminator"
+    np.testing.assert_array_equal(
+        cond.generate(loaded, [5], n=2, seed=0), cond.generate(gan, [5], n=2, seed=0)
+    )
+    with pytest.raises(ValueError, match="num_classes"):
+        cond.build_projection_discriminator(num_classes=1)
