@@ -5,28 +5,43 @@ It trains a conditional GAN or a conditional VAE from
 :mod:`keras_gen.conditional` on the 60,000 Fashion-MNIST training images, a
 fixed number of steps of 128 images with a fixed seed, measures prompt
 adherence on 200 images per class every ``--eval-every`` steps (noise at
-temperature 1), and at the end the truncation trade-off: adherence and
-Fréchet distance of 1,000 images per class (seed 1) at each noise temperature
-in :data:`TEMPERATURES`. The card records the command, that sweep, the
-sampling temperature the designer is used at (:data:`SAMPLING_TEMPERATURE`)
-and the full table of :func:`keras_gen.adherence.design_report` at it.
-``tests/test_conditional.py`` re-measures the shipped model's adherence.
+temperature 1, first judge), and at the end the truncation trade-off:
+adherence on both judges of :mod:`keras_gen.classifier` and the Fréchet
+distance (first judge) of 1,000 images per class (seed 1) at each noise
+temperature in :data:`TEMPERATURES`. The card records the command, that
+sweep, the sampling temperature the designer is used at (``--temperature``),
+the full table of :func:`keras_gen.adherence.design_report` at it, and both
+judges' accuracy on the real test images. ``tests/test_conditional.py``
+re-measures the shipped model's adherence on both judges.
 
-Why sample at 0.8: the shipped cVAE scored 89.3% adherence at temperature 1,
-under the 90% target. Scaling the noise down keeps draws where the decoder saw
-the most data; the sweep in the card shows what that costs in the Fréchet
-distance (variety and realism), and 0.8 is the warmest temperature whose
-adherence cleared 90% with a margin of about two points.
+The shipped designer is still the cVAE (``--kind cvae``), sampled at noise
+temperature 0.8, the warmest at which it cleared 90% on the first judge (89.3%
+at temperature 1). It does not clear it on the second judge (about 86%,
+sandals about 22%; issue 22). Its candidate replacement is the cGAN whose
+discriminator also *projects* the class (``--kind cgan --discriminator
+projection``, :func:`keras_gen.conditional.build_projection_discriminator`):
+at 2,000 and 4,000 steps it drew 76.5% and 83.2% of its images in the class
+asked (first judge, temperature 1), where the plain cGAN drew 42.3% and 72.9%
+(82.9% at 12,000 steps).
+
+``--remeasure FOLDER`` measures a saved designer again (with this script's
+measurement and the current judges) and rewrites its card, keeping what the
+training recorded (curve, minutes); ``--temperature`` there changes the
+temperature the designer is used at, and the card's command follows.
 
 Usage:
-    PYTHONPATH=. .venv/bin/python tools/train_designer.py [--kind cvae]
-        [--steps 12000] [--out data/pretrained/fashion-designer] [--quick]
+    PYTHONPATH=. .venv/bin/python tools/train_designer.py [--kind cgan]
+        [--discriminator projection] [--steps 12000] [--temperature 0.8]
+        [--out data/pretrained/fashion-designer] [--quick]
+    PYTHONPATH=. .venv/bin/python tools/train_designer.py --remeasure FOLDER
+        [--temperature 0.7]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 
@@ -36,7 +51,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_gen import conditional, data, designer  # noqa: E402
+from keras_gen import classifier, conditional, data, designer  # noqa: E402
 from keras_gen.adherence import design_report, prompt_adherence  # noqa: E402
 from keras_gen.env import build_record, folder_megabytes  # noqa: E402
 
@@ -45,44 +60,48 @@ BATCH_SIZE = 128
 REPORT_PER_CLASS = 1000
 REPORT_SEED = 1
 #: Noise temperatures of the truncation sweep in the card.
-TEMPERATURES = (1.0, 0.9, 0.8, 0.7, 0.5)
-#: The noise temperature the designer is used at (``card["temperature"]``).
+TEMPERATURES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+#: The default noise temperature the designer is used at (``card["temperature"]``).
 SAMPLING_TEMPERATURE = 0.8
 
 
-def main(argv=None) -> int:
-    """Train, measure, save; print the curve and the final table."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", choices=("cvae", "cgan"), default="cvae")
+    parser.add_argument(
+        "--discriminator",
+        choices=("concat", "projection"),
+        default="concat",
+        help="cgan only: the class concatenated to the image, or also projected",
+    )
     parser.add_argument("--steps", type=int, default=12000)
     parser.add_argument("--eval-every", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=designer.DEFAULT_DESIGNER_DIR)
-    parser.add_argument("--quick", action="store_true", help="checks the script only")
-    args = parser.parse_args(argv)
-    steps = 20 if args.quick else args.steps
-    if steps < 1 or args.eval_every < 1:
-        parser.error(
-            "Expected --steps >= 1 and --eval-every >= 1. Received: "
-            f"--steps={steps}, --eval-every={args.eval_every}"
-        )
-    eval_every = min(args.eval_every, steps)
-    if steps % eval_every:
-        parser.error(
-            f"Expected --steps to be a multiple of --eval-every={eval_every}. "
-            f"Received: --steps={steps}"
-        )
-    images, labels = data.load_images("fashion_mnist", "train")
-    dataset = conditional.labelled_dataset(images, labels, BATCH_SIZE, seed=args.seed)
-    keras.utils.set_random_seed(args.seed)
-    build = {
-        "cvae": conditional.build_conditional_vae,
-        "cgan": conditional.build_conditional_gan,
-    }[args.kind]
-    model = build(seed=args.seed)
-    print(
-        f"Training a {args.kind} ({model.count_params():,} parameters), {steps} steps."
+    parser.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help=f"the noise temperature the designer is used at (default "
+        f"{SAMPLING_TEMPERATURE}; with --remeasure, the card's)",
     )
+    parser.add_argument("--out", default=designer.DEFAULT_DESIGNER_DIR)
+    parser.add_argument("--remeasure", metavar="FOLDER", help="measure, do not train")
+    parser.add_argument("--quick", action="store_true", help="checks the script only")
+    return parser
+
+
+def train(kind, discriminator, steps, eval_every, seed):
+    """Train as the card says; returns ``(model, curve, minutes)``."""
+    images, labels = data.load_images("fashion_mnist", "train")
+    dataset = conditional.labelled_dataset(images, labels, BATCH_SIZE, seed=seed)
+    keras.utils.set_random_seed(seed)
+    if kind == "cgan":
+        model = conditional.build_conditional_gan(
+            seed=seed, projection=discriminator == "projection"
+        )
+    else:
+        model = conditional.build_conditional_vae(seed=seed)
+    print(f"Training a {kind} ({model.count_params():,} parameters), {steps} steps.")
     curve, start = [], time.perf_counter()
     probe = np.repeat(np.arange(10), 200)
     for epoch in range(steps // eval_every):
@@ -97,7 +116,11 @@ def main(argv=None) -> int:
             f"  adherence {adherence:.3f}  {logs}",
             flush=True,
         )
-    minutes = (time.perf_counter() - start) / 60
+    return model, curve, (time.perf_counter() - start) / 60
+
+
+def measure(model, temperature: float) -> dict:
+    """The card's measured part: the truncation sweep and the report at use."""
     requested = np.repeat(np.arange(10), REPORT_PER_CLASS)
     reports = {
         t: design_report(
@@ -106,16 +129,84 @@ def main(argv=None) -> int:
             ),
             requested,
         )
-        for t in TEMPERATURES
+        for t in sorted({*TEMPERATURES, temperature}, reverse=True)
     }
-    print("temperature  adherence  Fréchet")
+    print("temperature  adherence  2nd judge  Fréchet")
     for t, r in reports.items():
-        print(f"{t:11.1f}  {r.overall['adherence']:9.1%}  {r.overall['frechet']:7.2f}")
-    report = reports[SAMPLING_TEMPERATURE]
-    print(f"At temperature {SAMPLING_TEMPERATURE}:\n{report}")
+        o = r.overall
+        print(
+            f"{t:11.1f}  {o['adherence']:9.1%}  {o['adherence_second']:9.1%}  "
+            f"{o['frechet']:7.2f}"
+        )
+    report = reports[temperature]
+    print(f"At temperature {temperature}:\n{report}")
+    keys = ("adherence", "adherence_second", "frechet")
+    return {
+        "report_per_class": REPORT_PER_CLASS,
+        "report_seed": REPORT_SEED,
+        "judges_test_accuracy": {
+            judge: round(classifier.judge_accuracy(judge=judge), 4)
+            for judge in classifier.JUDGES
+        },
+        "truncation": [
+            {"temperature": t, **{k: round(float(r.overall[k]), 4) for k in keys}}
+            for t, r in reports.items()
+        ],
+        "temperature": temperature,
+        "report": [
+            {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in report.rows()
+        ],
+    }
+
+
+def remeasure(folder: str, temperature: float | None) -> dict:
+    """Measure a saved designer again and rewrite its card (keeps training facts)."""
+    model, card = designer.load_designer(folder)
+    temperature = card["temperature"] if temperature is None else temperature
+    card = {k: v for k, v in card.items() if k not in ("sha256", "machine", "versions")}
+    if card["kind"] == "cgan":  # cards older than the projection lack it
+        projected = model.discriminator.name == "projection_discriminator"
+        card["discriminator"] = "projection" if projected else "concat"
+    card.update(measure(model, temperature))
+    card["command"] = (
+        re.sub(r" --temperature \S+", "", card["command"])
+        + f" --temperature {temperature}"
+    )
+    designer.save_designer(folder, model, {**card, **build_record()})
+    return card
+
+
+def main(argv=None) -> int:
+    """Train (or load), measure, save; print the curve and the final table."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.remeasure:
+        card = remeasure(args.remeasure, args.temperature)
+        print(f"Rewrote the card of {args.remeasure}: {card['command']}")
+        return 0
+    temperature = SAMPLING_TEMPERATURE if args.temperature is None else args.temperature
+    steps = 20 if args.quick else args.steps
+    if steps < 1 or args.eval_every < 1 or not 0 < temperature <= 2:
+        parser.error(
+            "Expected --steps >= 1, --eval-every >= 1 and 0 < --temperature <= 2. "
+            f"Received: --steps={steps}, --eval-every={args.eval_every}, "
+            f"--temperature={temperature}"
+        )
+    eval_every = min(args.eval_every, steps)
+    if steps % eval_every:
+        parser.error(
+            f"Expected --steps to be a multiple of --eval-every={eval_every}. "
+            f"Received: --steps={steps}"
+        )
+    model, curve, minutes = train(
+        args.kind, args.discriminator, steps, eval_every, args.seed
+    )
+    measured = measure(model, temperature)
     card = {
         "name": "fashion-designer",
         "kind": args.kind,
+        **({"discriminator": args.discriminator} if args.kind == "cgan" else {}),
         "description": (
             f"Class-conditional {args.kind} trained by keras-gen on the "
             "Fashion-MNIST training split (keras_gen.conditional)."
@@ -123,36 +214,26 @@ def main(argv=None) -> int:
         # --out does not change the model, so the command leaves it out.
         "command": "make pretrained  # = python tools/train_designer.py "
         f"--kind {args.kind} --steps {steps} --seed {args.seed}"
-        + (" --quick" if args.quick else ""),
+        + (f" --discriminator {args.discriminator}" if args.kind == "cgan" else "")
+        + (" --quick" if args.quick else "")
+        + f" --temperature {temperature}",
         "steps": steps,
         "batch_size": BATCH_SIZE,
         "seed": args.seed,
         "parameters": model.count_params(),
         "latent_dim": model.latent_dim,
         "curve": [{k: round(v, 4) for k, v in row.items()} for row in curve],
-        "report_per_class": REPORT_PER_CLASS,
-        "report_seed": REPORT_SEED,
-        "truncation": [
-            {
-                "temperature": t,
-                **{k: round(float(r.overall[k]), 4) for k in ("adherence", "frechet")},
-            }
-            for t, r in reports.items()
-        ],
-        "temperature": SAMPLING_TEMPERATURE,
-        "report": [
-            {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
-            for row in report.rows()
-        ],
+        **measured,
         "train_minutes": round(minutes, 1),
         **build_record(),
     }
     designer.save_designer(args.out, model, card)
     megabytes = folder_megabytes(args.out)
+    overall = measured["report"][-1]
     print(
-        f"Adherence {report.overall['adherence']:.1%} at temperature "
-        f"{SAMPLING_TEMPERATURE} after {steps} steps in "
-        f"{minutes:.1f} min. Wrote {args.out} ({megabytes:.1f} MB)."
+        f"Adherence {overall['adherence']:.1%} (second judge "
+        f"{overall['adherence_second']:.1%}) at temperature {temperature} after "
+        f"{steps} steps in {minutes:.1f} min. Wrote {args.out} ({megabytes:.1f} MB)."
     )
     return 0
 
