@@ -216,6 +216,9 @@ def main(argv=None) -> int:
         "command": "make pretrained  # = python tools/train_designer.py "
         f"--kind {args.kind} --steps {steps} --seed {args.seed}"
         + (f" --discriminator {args.discriminator}" if args.kind == "cgan" else "")
+        # Each fit() call starts a new pass of the shuffled data, so the
+        # evaluation interval changes the batches: the command must say it.
+        + (f" --eval-every {eval_every}" if eval_every != 2000 else "")
         + (" --quick" if args.quick else "")
         + f" --temperature {temperature}",
         "steps": steps,
