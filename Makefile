@@ -10,7 +10,8 @@ STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test unit nbtest lint notebooks data bench pretrained clean classifier
+.PHONY: help demo test unit nbtest lint notebooks data bench pretrained clean classifier \
+	site site-check chromium
 
 help:
 	@echo "make demo       train the article's GAN on Fashion-MNIST, write outputs/"
@@ -19,6 +20,8 @@ help:
 	@echo "make bench      run the benchmarks, about 25 minutes (see benchmarks/RESULTS.md)"
 	@echo "make pretrained rebuild the shipped models in data/pretrained/ (GPT, SMILES GPT, designer, help desk, text-to-image)"
 	@echo "make data       find or install Fashion-MNIST and verify its checksums"
+	@echo "make site       build the course website from the stored notebooks into site/"
+	@echo "make site-check build it, then check every page in Chromium and drive JupyterLab"
 	@echo "make clean      remove .venv, outputs/ and caches"
 
 # The virtual environment is rebuilt only when pyproject.toml changes, so a
@@ -113,6 +116,40 @@ pretrained: $(STAMP)
 	$(BIN)/python tools/train_helpdesk_chat.py --steps 300
 	$(BIN)/python tools/train_text_to_image.py --ae-steps 3000 --steps 6000 --encoder gpt
 
+# The course website: the stored notebooks (never re-executed) and pages cut
+# from README.md, built by MkDocs into site/ with no network (tools/build_site.py,
+# docs/mkdocs.yml). Open site/index.html's folder through any web server, e.g.
+# `.venv/bin/python -m http.server -d site`.
+SITE_STAMP := $(VENV)/.installed-site
+$(SITE_STAMP): $(STAMP)
+	$(PIP) install --quiet -e ".[dev,site,browser]"
+	@touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	$(BIN)/python tools/build_site.py
+
+# The browser checks drive Debian's chromium through Playwright (Playwright's
+# own browser download is not used): installed here as root, as `make data`
+# installs Fashion-MNIST; KERAS_GEN_CHROMIUM names another Chromium binary.
+chromium:
+	@if [ -z "$$KERAS_GEN_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium (about 80 MB, once)"; \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "error: the browser checks need Chromium. On Debian/Ubuntu run:"; \
+	    echo "  sudo apt-get install chromium"; exit 1; \
+	  fi; \
+	fi
+
+# Every page of the site in headless Chromium (images, links, no error output,
+# notebook 09's audio, a phone's width; screenshots in site-check/ or
+# $$KERAS_GEN_ARTEFACTS), then JupyterLab driven through notebooks 06 and 00.
+# A second target, not part of `make test`: .ci/run runs both.
+site-check: site chromium data
+	KERAS_GEN_BROWSER=1 KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest \
+	  -p no:cacheprovider tests/browser
+
 clean:
-	rm -rf $(VENV) outputs .pytest_cache .ruff_cache
+	rm -rf $(VENV) outputs .pytest_cache .ruff_cache site site-check build/site-src
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -56,6 +56,14 @@ def open_page(browser, url: str, viewport: dict):
     return page, [p for p in problems if "about:blank" not in p]
 
 
+def save_first_figure(page, path: Path) -> None:
+    """Screenshot the screen that shows a notebook's first figure, if any."""
+    figure = page.locator(".jp-OutputArea-output img")
+    if figure.count():
+        figure.first.scroll_into_view_if_needed()
+        page.screenshot(path=path)
+
+
 _FETCHED: dict[str, tuple[int, str]] = {}
 
 
@@ -127,6 +135,7 @@ def test_page_in_a_desktop_browser(browser, site_url, artefacts, path):
         assert bad == [], f"broken links on {path}: {bad}"
 
         page.screenshot(path=artefacts / shot_name(path, "desktop"))
+        save_first_figure(page, artefacts / shot_name(path, "desktop-figure"))
         assert problems == [], f"{path} while loading: {problems}"
     finally:
         page.context.close()
@@ -141,6 +150,7 @@ def test_page_at_a_phone_width(browser, site_url, artefacts, path):
             " inner: window.innerWidth})"
         )
         page.screenshot(path=artefacts / shot_name(path, "phone"))
+        save_first_figure(page, artefacts / shot_name(path, "phone-figure"))
         assert widths["scroll"] <= widths["inner"], (
             f"{path} scrolls sideways at {PHONE['width']} px: the page is "
             f"{widths['scroll']} px wide"
