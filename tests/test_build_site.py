@@ -87,3 +87,21 @@ def test_remote_scripts_and_fonts_are_found(tmp_path):
     (tmp_path / "c.html").write_text('<script src="assets/y.js"></script>')
     found = build_site.remote_assets(tmp_path)
     assert [line.split(":")[0] for line in found] == ["a.html", "b.css"]
+
+
+def test_pages_cut_from_the_readme(tmp_path):
+    on_site = {p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    build_site.write_pages(tmp_path, on_site)
+    home = (tmp_path / "index.md").read_text()
+    assert "## The notebooks" in home and "(setup.md)" in home
+    assert "](notebooks/02_gan.ipynb)" in home  # mkdocs makes it the page's URL
+    setup = (tmp_path / "setup.md").read_text()
+    assert "## Quick start" in setup and "## Opening the notebooks" in setup
+    assert "make test" in setup and "jupyter lab" in setup
+    for page in ("index.md", "setup.md", "readme.md"):
+        targets = [m.group(2) for m in build_site.MD_LINK.finditer(
+            (tmp_path / page).read_text())]
+        # Only the web, anchors, the site's pages and notebooks stay links.
+        assert all(
+            t.startswith(("http", "#", "notebooks/", "setup.md")) for t in targets
+        ), (page, targets)

@@ -37,9 +37,12 @@ NOTEBOOKS = ROOT / "notebooks"
 
 # README sections that tell a learner how to set the course up.
 SETUP_TITLE = re.compile(
-    r"quick start|set.?up|install|without .?make|windows|macos|colab|doctor",
+    r"quick start|set.?up|install|without .?make|windows|macos|colab|doctor"
+    r"|^data\b",
     re.IGNORECASE,
 )
+# Paragraphs of the course map that say how to open the notebooks.
+OPENING = re.compile(r"^\*\*Colab\*\*|jupyter lab", re.IGNORECASE)
 MD_LINK = re.compile(r"(?<!!)\[([^\]\n]*)\]\(([^)\s]+)\)")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE_CLASS = "kg-widget-note"
@@ -163,6 +166,11 @@ def write_pages(docs: Path, on_site: set[str]) -> None:
             f"{[title for title, _ in sections]}"
         )
     setup = [text for title, text in sections if SETUP_TITLE.search(title)]
+    opening = [
+        part for part in course_map[0].split("\n\n") if OPENING.search(part.strip())
+    ]
+    if opening:
+        setup.insert(1, "## Opening the notebooks\n\n" + "\n\n".join(opening) + "\n")
     home = (
         intro.rstrip()
         + "\n\nNew here? [Set up the course](setup.md) first, then open the "
