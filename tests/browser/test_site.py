@@ -149,12 +149,32 @@ def test_page_at_a_phone_width(browser, site_url, artefacts, path):
             "({scroll: document.documentElement.scrollWidth,"
             " inner: window.innerWidth})"
         )
+        # The text itself must fit: a paragraph, list item or heading may not
+        # reach past the screen's edge (the notebook's box would scroll
+        # sideways) unless it sits in code, a table or an output, which
+        # scroll on their own.
+        cut = page.evaluate(
+            """() => {
+              const scrolls = (el) => !!el.closest(
+                'pre, table, .highlight, .jp-OutputArea-output,'
+                + ' .md-typeset__scrollwrap');
+              const w = window.innerWidth;
+              return [...document.querySelectorAll(
+                  'article p, article li, article h1, article h2, article h3,'
+                  + ' article h4, article blockquote')]
+                .filter((el) => el.offsetParent !== null && !scrolls(el))
+                .filter((el) => el.getBoundingClientRect().right > w + 1
+                                || el.getBoundingClientRect().left < -1)
+                .map((el) => el.innerText.slice(0, 60));
+            }"""
+        )
         page.screenshot(path=artefacts / shot_name(path, "phone"))
         save_first_figure(page, artefacts / shot_name(path, "phone-figure"))
         assert widths["scroll"] <= widths["inner"], (
             f"{path} scrolls sideways at {PHONE['width']} px: the page is "
             f"{widths['scroll']} px wide"
         )
+        assert cut == [], f"text cut at {PHONE['width']} px on {path}: {cut}"
         assert problems == [], f"{path} while loading: {problems}"
     finally:
         page.context.close()
