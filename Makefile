@@ -122,8 +122,13 @@ pretrained: $(STAMP)
 # `.venv/bin/python -m http.server -d site`.
 SITE_STAMP := $(VENV)/.installed-site
 $(SITE_STAMP): $(STAMP)
-	$(PIP) install --quiet -e ".[dev,site,browser]"
+	$(PIP) install --quiet -e ".[dev,site]"
 	@touch $(SITE_STAMP)
+
+BROWSER_STAMP := $(VENV)/.installed-browser
+$(BROWSER_STAMP): $(SITE_STAMP)
+	$(PIP) install --quiet -e ".[dev,site,browser]"
+	@touch $(BROWSER_STAMP)
 
 site: $(SITE_STAMP)
 	$(BIN)/python tools/build_site.py
@@ -146,7 +151,7 @@ chromium:
 # notebook 09's audio, a phone's width; screenshots in site-check/ or
 # $$KERAS_GEN_ARTEFACTS), then JupyterLab driven through notebooks 06 and 00.
 # A second target, not part of `make test`: .ci/run runs both.
-site-check: site chromium data
+site-check: site chromium data $(BROWSER_STAMP)
 	KERAS_GEN_BROWSER=1 KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 $(BIN)/python -m pytest \
 	  -p no:cacheprovider tests/browser
 
