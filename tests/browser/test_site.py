@@ -236,3 +236,20 @@ def test_widget_of_06_has_a_note_and_its_static_figure(browser, site_url, artefa
         cell.screenshot(path=artefacts / "notebooks-06-widget-note.png")
     finally:
         page.context.close()
+
+
+def test_equations_are_typeset_offline(browser, site_url):
+    """MathJax, vendored into the site, turns notebook 06's TeX into math."""
+    page, problems = open_page(
+        browser, site_url + "notebooks/06_text_generation_pipeline/", DESKTOP
+    )
+    try:
+        page.wait_for_function(
+            "() => document.querySelectorAll('span.MathJax').length > 0",
+            timeout=30_000,
+        )
+        page.wait_for_timeout(2000)
+        assert "\\sum_j" not in page.inner_text("body"), "raw TeX left on the page"
+        assert problems == []
+    finally:
+        page.context.close()
