@@ -7,6 +7,7 @@ Examples:
     (interrupted? run the same command again: it resumes from out/.resume)
     keras-gen data                       # where is Fashion-MNIST on this machine?
     keras-gen data --download            # fetch it into the Keras cache (online)
+    keras-gen doctor                     # can this machine run the course?
     keras-gen generate --prompt "The future of AI in healthcare is"
     keras-gen generate --prompt "def " --max-new-tokens 80 --temperature 0.8 \
         --top-p 0.9 --seed 1             # sample instead of greedy
@@ -26,6 +27,7 @@ import time
 import zipfile
 import zlib
 
+from keras_gen import doctor
 from keras_gen._checks import check_int, check_seed
 from keras_gen._files import check_writable_folder, replacing
 
@@ -457,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a folder saved by keras_gen.text_to_image (default: the shipped one)",
     )
+    doctor.add_parser(commands)
     return parser
 
 
@@ -500,6 +503,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_chat(args)
         if args.command == "imagine":
             return run_imagine(args)
+        if args.command == "doctor":
+            return doctor.main(args)
         return run_data_check(args.download)
     except KeyboardInterrupt:
         resume = " Run the same command to resume." if args.command == "demo" else ""
