@@ -251,12 +251,12 @@ class Course:
             extra = []
             if script[0].endswith("gpt_pretrain.py") and torch_python:
                 extra = ["--torch-python", torch_python]
-            check([self.python, *script, *extra])
+            check([self.python, *script, *extra], repo_on_path())
         if torch_python:
             check([
                 self.python, "benchmarks/gpt_time_to_quality.py",
                 "--torch-python", torch_python,
-            ])
+            ], repo_on_path())
         else:
             print(
                 "gpt_time_to_quality.py: skipped (it needs TORCH_PYTHON="
@@ -266,7 +266,14 @@ class Course:
     def pretrained(self) -> None:
         self.venv_step()
         for script in PRETRAINED:
-            check([self.python, *script])
+            check([self.python, *script], repo_on_path())
+
+
+def repo_on_path() -> dict:
+    """``PYTHONPATH=.`` as the README writes it, portably: tools and benchmarks
+    may import each other's modules from the repository's root."""
+    paths = [os.fspath(ROOT), os.environ.get("PYTHONPATH", "")]
+    return {"PYTHONPATH": os.pathsep.join(p for p in paths if p)}
 
 
 def pytest_arguments(workers: int) -> list[str]:
