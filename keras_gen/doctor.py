@@ -129,12 +129,12 @@ def check_libraries() -> list[Finding]:
     for text in requirements:
         requirement = _requirement(text)
         marker = requirement.marker
-        if marker is None:
+        if marker is None or marker.evaluate({"extra": ""}):
             status, role = FAIL, "needed by the course"
         elif marker.evaluate({"extra": "dev"}):
             status, role = WARN, "needed by the tests and Jupyter"
         else:
-            continue  # the optional extras (hub, gpu)
+            continue  # the optional extras (hub, gpu), or not for this platform
         wanted = _range(requirement.specifier)
         install = f'pip install "{requirement.name}{wanted}"'
         try:
