@@ -227,8 +227,15 @@ def run_practice(
     explore: float = 0.1,
     seed: int = 0,
     templates=CODE_TEMPLATES,
+    *,
+    isolated: bool = False,
 ):
     """Let a simulated learner practise ``rounds`` exercises, graded by execution.
+
+    The simulated learner's answers are made by the package
+    (:func:`keras_gen.grading.wrong_answers`), so they run in this process
+    by default; a loop that grades a person's answers passes
+    ``isolated=True`` (:func:`keras_gen.grading.grade_answer`).
 
     Args:
         learner: A :class:`SimulatedLearner` (changed in place: it learns).
@@ -238,6 +245,8 @@ def run_practice(
         explore: :func:`next_exercise`'s exploration probability.
         seed: Seed for picking exercises.
         templates: The templates (one skill each).
+        isolated: Run each answer in a child process with CPU and memory
+            limits (:func:`keras_gen.isolation.run_isolated`).
 
     Returns:
         ``(history, model)``: a list of ``(template, correct)`` and the
@@ -273,7 +282,8 @@ def run_practice(
         # "random" is the same rule with exploration always on.
         chance = 1.0 if policy == "random" else explore
         exercise = next_exercise(model, rng, chance, templates)
-        correct, _ = grade_answer(learner.answer(exercise), exercise.reference, inputs)
+        correct, _ = grade_answer(learner.answer(exercise), exercise.reference,
+                                  inputs, isolated=isolated)
         model.record(exercise.template, correct)
         history.append((exercise.template, correct))
     return history, model
