@@ -269,7 +269,12 @@ def same_value(a, b) -> bool:
         return isinstance(x, (int, float)) and not isinstance(x, bool)
 
     if is_number(a) and is_number(b):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        if isinstance(a, int) and isinstance(b, int):
+            return a == b  # exact, and no float overflow for huge integers
+        try:
+            return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        except OverflowError:  # an integer too large for a float
+            return False
     if type(a) is not type(b):
         return False
     if isinstance(a, (list, tuple)):

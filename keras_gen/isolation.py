@@ -169,12 +169,14 @@ def _decode(data):
 
 
 def _error_reply(error: BaseException) -> dict:
-    args = error.args
-    if not all(v is None or isinstance(v, (bool, int, float)) or (
-        isinstance(v, str) and len(v) <= _ERROR_CHARS) for v in args
-    ):
-        args = (str(error)[:_ERROR_CHARS],)
-    return {"error": [type(error).__name__, [_encode(a) for a in args]]}
+    """The error's type and arguments (its message alone, cut, if they are big)."""
+    try:
+        args = [_encode(a) for a in error.args]
+        if len(json.dumps(args)) > 16 * _ERROR_CHARS:
+            raise ValueError("too long")
+    except (ValueError, TypeError, RecursionError, MemoryError):
+        args = [str(error)[:_ERROR_CHARS]]
+    return {"error": [type(error).__name__, args]}
 
 
 def _rebuild_error(name: str, args) -> Exception:
