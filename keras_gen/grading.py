@@ -44,7 +44,7 @@ import reprlib
 import numpy as np
 
 from keras_gen._checks import check_int, check_seed
-from keras_gen.isolation import run_isolated
+from keras_gen.isolation import OpaqueValue, run_isolated
 from keras_gen.sandbox import (
     ExpressionLimitError,
     UnsafeExpressionError,
@@ -123,8 +123,8 @@ class _ShortRepr(reprlib.Repr):
         return super().repr_int(x, level)
 
     def repr_instance(self, x, level):
-        if x is None or isinstance(x, (bool, float)):
-            return repr(x)
+        if x is None or isinstance(x, (bool, float, OpaqueValue)):
+            return repr(x)  # an OpaqueValue is named as the object it was
         name = type(x).__name__
         if name in ("dict_keys", "dict_values", "dict_items"):
             items = list(itertools.islice(x, self.maxlist + 1))
