@@ -14,7 +14,9 @@ grade, a score where higher means "more likely correct", two ways:
   texts (:func:`answer_texts`) labelled by execution;
 
 :func:`make_grading_sets` makes the answers to train, calibrate and test
-on, with the test's requests held out of fine-tuning. The measures:
+on, with the test's requests held out of fine-tuning (their answers are
+made by the package, so they run in this process: ``make_answers``'s
+``isolated=False``). The measures:
 :func:`roc_auc` and :func:`roc_curve` (how well a score
 ranks correct answers above wrong ones, whatever the threshold),
 :func:`best_threshold` (chosen on answers the test never sees) and

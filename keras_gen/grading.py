@@ -13,8 +13,9 @@ truth is what the code computes. This module makes that truth for notebook
   child process with CPU and memory limits
   (:func:`keras_gen.isolation.run_isolated`, the default ``isolated=True``);
   the answers this module makes itself (:func:`make_answers`) run in this
-  process (``isolated=False``), about three times faster, since nobody but
-  the package wrote them. The reference, the course's own, always runs in
+  process (``isolated=False``), about twice as fast
+  (``benchmarks/sandbox_isolation.py``), since nobody but the package
+  wrote them. The reference, the course's own, always runs in
   this process. Whatever an answer does, the reason comes back within
   :data:`REASON_CHARS` characters: values are shown with a bounded
   ``reprlib`` (a value is never formatted in full), the answer's own error
@@ -352,11 +353,12 @@ def grade_answer(answer: str, reference: str, inputs, expected=None, *,
         expected: :func:`reference_values` for these inputs, to skip
             recomputing them when grading many answers to one request.
         isolated: Run the answer in a child process with CPU and memory
-            limits (:func:`keras_gen.isolation.run_isolated`; about 2 ms per
-            input, once the child has started). ``False`` runs it in this
-            process (:func:`keras_gen.sandbox.evaluate_expression`, about
-            three times faster): only for answers the user running it wrote
-            or chose, such as those :func:`make_answers` makes.
+            limits (:func:`keras_gen.isolation.run_isolated`; the child
+            starts once per process, in about half a second). ``False``
+            runs it in this process
+            (:func:`keras_gen.sandbox.evaluate_expression`, about twice as
+            fast): only for answers the user running it wrote or chose,
+            such as those :func:`make_answers` makes.
 
     Returns:
         ``(correct, reason)``: ``reason`` says why it is wrong (the first

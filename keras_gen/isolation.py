@@ -28,9 +28,10 @@ not ``multiprocessing``: the child sets its own limits (no ``preexec_fn``,
 unsafe in a host with TensorFlow's threads), nothing is pickled (a
 compromised child cannot make the host run code by answering), values cross
 as tagged JSON that keeps tuples, sets and dicts apart, and one child serves
-every call of the host process (started on first use, about 0.3 s; then
-about a millisecond per answer, see ``benchmarks/sandbox_isolation.py``), so
-grading many answers pays the start once, not once per answer.
+every call of the host process (started on first use, in about half a
+second; then about twice the in-process cost per answer, a few
+milliseconds: ``benchmarks/sandbox_isolation.py``), so grading many answers
+pays the start once, not once per answer.
 
 Where :mod:`resource` is missing (Windows), :func:`run_isolated` warns once
 and falls back to the in-process evaluator, whose own time and size limits

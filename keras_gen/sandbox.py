@@ -78,8 +78,8 @@ What it does, precisely:
 
 Who calls it, and where it runs:
 
-* :func:`evaluate_expression` runs in the caller's process, about three
-  times faster than a child process (0.6 ms against 2 ms per answer; see
+* :func:`evaluate_expression` runs in the caller's process, about twice as
+  fast as the child process, which also takes half a second to start (see
   ``benchmarks/sandbox_isolation.py``): for code the user running it wrote
   or chose, such as notebook 10's teaching cells and the answers
   :func:`keras_gen.grading.make_answers` and

@@ -25,7 +25,7 @@ import pytest
 
 from keras_gen import isolation
 from keras_gen.isolation import OpaqueValue, run_isolated
-from keras_gen.sandbox import UnsafeExpressionError
+from keras_gen.sandbox import ExpressionLimitError, UnsafeExpressionError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -243,3 +243,12 @@ def test_a_child_that_dies_hangs_or_floods_is_killed_and_replaced(child, wall,
         assert "died" in worker.run(job, wall_limit=wall)  # and it does
     finally:
         worker.stop()
+
+
+def test_without_resource_it_warns_and_runs_in_process(monkeypatch):
+    monkeypatch.setattr(isolation, "resource", None)
+    monkeypatch.setattr(isolation, "_WARNED", [])
+    with pytest.warns(RuntimeWarning, match="resource module is missing"):
+        assert run_isolated("sorted(xs)", {"xs": [2, 1]}) == [1, 2]
+    with pytest.raises(ExpressionLimitError, match="max_items"):
+        run_isolated("[[[[0] * 40] * 40] * 40] * 40")
