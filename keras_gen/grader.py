@@ -30,7 +30,7 @@ from keras import ops
 
 from keras_gen import finetune as ft
 from keras_gen._checks import check_int, check_seed
-from keras_gen.grading import make_answers, make_test_inputs
+from keras_gen.grading import make_answers, make_test_inputs, short_repr
 from keras_gen.tasks import CODE_TEMPLATES, CODE_VARIABLES, make_code_pairs
 
 
@@ -238,7 +238,7 @@ def _check_answers(answers) -> list:
     ):
         raise ValueError(
             "Expected a non-empty list of GradedAnswer (keras_gen.grading."
-            f"make_answers). Received: {answers!r:.80}"
+            f"make_answers). Received: {short_repr(answers, 80)}"
         )
     return answers
 

@@ -291,7 +291,7 @@ def _check_inputs(inputs) -> list[dict]:
     if not isinstance(inputs, (list, tuple)) or not inputs:
         raise ValueError(
             "Expected inputs to be a non-empty list of {name: value} dicts "
-            f"(see make_test_inputs). Received: {inputs!r:.80}"
+            f"(see make_test_inputs). Received: {short_repr(inputs, 80)}"
         )
     for i, env in enumerate(inputs):
         if not isinstance(env, dict):
@@ -657,7 +657,7 @@ def make_answers(pairs=None, per_kind: int = 1, seed: int = 0, inputs=None, *,
         )):
             raise ValueError(
                 f"Expected pairs of (prompt, completion) strings. Received: "
-                f"pairs[{i}]={pair!r:.80}"
+                f"pairs[{i}]={short_repr(pair, 80)}"
             )
         prompt, reference = pair[0], pair[1].strip()
         expected = reference_values(reference, inputs)

@@ -22,7 +22,12 @@ import dataclasses
 import numpy as np
 
 from keras_gen._checks import check_float, check_int, check_seed
-from keras_gen.grading import grade_answer, make_test_inputs, wrong_answers
+from keras_gen.grading import (
+    grade_answer,
+    make_test_inputs,
+    short_repr,
+    wrong_answers,
+)
 from keras_gen.tasks import CODE_PROMPT, CODE_TEMPLATES, CODE_VARIABLES
 
 
@@ -195,7 +200,7 @@ class SimulatedLearner:
         ):
             raise ValueError(
                 "Expected skills to be a non-empty 1-D sequence of probabilities in "
-                f"[0, 1]. Received: {np.asarray(skills).tolist()!r:.80}"
+                f"[0, 1]. Received: {short_repr(np.asarray(skills).tolist(), 80)}"
             )
         self.skills = skills.copy()
         self.learn_rate = check_float(
