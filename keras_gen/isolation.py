@@ -372,6 +372,9 @@ class _Worker:
                 status, line = self._read(time.monotonic() + wall_limit)
             except (BrokenPipeError, OSError):
                 status, line = "exit", None
+            except BaseException:  # Ctrl-C: its late reply must not answer
+                self.stop()        # the next job
+                raise
             if status == "ok":
                 try:
                     return json.loads(line)
@@ -400,8 +403,12 @@ def _death(status, returncode, job, wall_limit) -> str:
         if hasattr(signal, "SIGPROF"):
             signals[signal.SIGPROF] = "ran past twice time_limit of CPU time"
         what = signals.get(-returncode, f"crashed (signal {-returncode})")
+    elif status == "too long":
+        what = f"sent back more than {_REPLY_BYTES} bytes"
+    elif status == "exit":
+        what = f"ended the child (exit code {returncode})"
     else:
-        what = f"ended the child ({status}, exit code {returncode})"
+        what = f"sent back {status}"
     return (f"Expected the answer to finish within time_limit={job['time_limit']} "
             f"s of CPU time and memory_limit. Received: {code!r}, which {what}.")
 
