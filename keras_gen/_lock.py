@@ -193,9 +193,14 @@ is writing here...
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:  # held by a live process
             os.close(fd)
             self._refuse(*_parse_holder(_read_text(self.path)))
+        except OSError:  # no flock on this file system: trust the pid instead
+            pid, what = _parse_holder(_read_text(self.path))
+            if pid is not None and pid != os.getpid() and pid_alive(pid):
+                os.close(fd)
+                self._refuse(pid, what)
         try:  # a run that releases deletes the file: was ours replaced?
             same = os.path.samestat(os.fstat(fd), os.stat(self.path))
         except FileNotFoundError:
