@@ -4,8 +4,7 @@ Examples:
     keras-gen demo                       # train the article's GAN, ~3 min on CPU
     keras-gen demo --epochs 5 --out /tmp/run --seed 1
     keras-gen demo --epochs 1 --train-size 1000   # a quick check
-    (interrupted? run the same command again: it resumes from out/.resume;
-    a second demo into the same --out while one runs refuses at once)
+    (interrupted? run the same command again: it resumes from out/.resume)
     keras-gen data                       # where is Fashion-MNIST on this machine?
     keras-gen data --download            # fetch it into the Keras cache (online)
     keras-gen generate --prompt "The future of AI in healthcare is"
@@ -30,8 +29,8 @@ import time
 import zipfile
 import zlib
 
-from keras_gen._checks import check_float, check_int, check_seed
-from keras_gen._files import FileFormatError, check_writable_folder, replacing
+from keras_gen._checks import check_int, check_seed
+from keras_gen._files import check_writable_folder, replacing
 from keras_gen._lock import FolderInUseError, OutputLock, sweep_partials
 
 DEMO_EPOCHS = 15
@@ -115,6 +114,8 @@ def _reading(what: str, path: str, fix: str):
     try:
         yield
     except _LOAD_ERRORS as error:
+        from keras_gen._files import FileFormatError
+
         text = str(error)
         if "Exception encountered:" in text:  # Keras wraps the cause at the end
             text = text.rsplit("Exception encountered:", 1)[1]
@@ -478,6 +479,8 @@ def run_imagine(args) -> int:
     n = check_int("n", args.n, minimum=1, maximum=256)
     seed = check_seed("seed", args.seed)
     steps = check_int("steps", args.steps, minimum=1)
+    from keras_gen._checks import check_float
+
     guidance = check_float("guidance", args.guidance)
     if not 0 <= guidance <= MAX_GUIDANCE:
         raise ValueError(
