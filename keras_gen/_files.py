@@ -23,6 +23,20 @@ import tempfile
 PARTIAL_MARK = ".partial-"
 
 
+def partial_prefix(name: str) -> str:
+    """The start of a temporary name for ``name``: hidden, marked, with our pid.
+
+    The process id tells a later run whether the writer of a leftover partial
+    file is still alive (see :func:`keras_gen._lock.sweep_partials`).
+
+    Example:
+        >>> import os
+        >>> partial_prefix("model.keras") == f".model.keras.partial-{os.getpid()}-"
+        True
+    """
+    return f".{name}{PARTIAL_MARK}{os.getpid()}-"
+
+
 class FileFormatError(ValueError):
     """A file exists but its contents are damaged or not what was expected."""
 
@@ -110,8 +124,9 @@ compliant: nan
 def partial_path(path: str, suffix: str = "") -> str:
     """A new, unique temporary file name beside ``path`` (the file is created).
 
-    The name starts with ``.`` (hidden) and contains :data:`PARTIAL_MARK`, and
-    ends with ``suffix`` (Keras wants ``.keras`` or ``.weights.h5``).
+    The name starts with :func:`partial_prefix` (hidden, :data:`PARTIAL_MARK`
+    and the writer's pid), and ends with ``suffix`` (Keras wants ``.keras`` or
+    ``.weights.h5``).
 
     Example:
         >>> import os, tempfile
@@ -122,7 +137,7 @@ def partial_path(path: str, suffix: str = "") -> str:
     """
     folder, name = os.path.split(os.path.abspath(path))
     handle, tmp = tempfile.mkstemp(
-        prefix=f".{name}{PARTIAL_MARK}", suffix=suffix, dir=folder
+        prefix=partial_prefix(name), suffix=suffix, dir=folder
     )
     os.close(handle)
     return tmp
@@ -185,3 +200,33 @@ def check_writable_folder(folder: str, name: str = "out") -> str:
             "path."
         ) from error
     return folder
+
+
+def utf8_error_where(path: str, error: UnicodeDecodeError) -> str:
+    r"""Where the first byte that is not UTF-8 lies in ``path``, for a message.
+
+    A text file is decoded in blocks, so ``error``'s own position counts from
+    the start of a block; this reads the file again, line by line, to name
+    the line.
+
+    Example:
+        >>> import tempfile
+        >>> path = tempfile.mkstemp()[1]
+        >>> _ = open(path, "wb").write(b"fine\nbad \xff here\n")
+        >>> try:
+        ...     open(path, encoding="utf-8").read()
+        ... except UnicodeDecodeError as error:
+        ...     print(utf8_error_where(path, error))
+        byte 0xff on line 2, which is not UTF-8
+    """
+    try:
+        with open(path, "rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as found:
+                    byte = line[found.start : found.start + 1].hex()
+                    return f"byte 0x{byte} on line {number}, which is not UTF-8"
+    except OSError:
+        pass
+    return f"bytes that are not UTF-8 ({error.reason})"

@@ -14,9 +14,9 @@ import keras
 
 from keras_gen._checks import check_float
 from keras_gen._files import (
-    PARTIAL_MARK,
     FileFormatError,
     dump_json,
+    partial_prefix,
     read_json,
     replacing,
 )
@@ -174,7 +174,8 @@ class EpochBackup(keras.callbacks.Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         os.makedirs(self.folder, exist_ok=True)
-        staging = tempfile.mkdtemp(prefix=f".epoch{PARTIAL_MARK}", dir=self.folder)
+        # The pid in the name lets a later run tell a dead writer's leftover.
+        staging = tempfile.mkdtemp(prefix=partial_prefix("epoch"), dir=self.folder)
         try:
             self.model.save_weights(os.path.join(staging, "state.weights.h5"))
             meta = {

@@ -34,7 +34,15 @@ import random
 import re
 
 from keras_gen._checks import check_int, check_seed
-from keras_gen.chat import flatten, format_chat, parse_reply, truncate_words
+from keras_gen.chat import (
+    END_OF_TURN,
+    MIN_PASSAGE_CHARS,
+    ROLE_MARKERS,
+    flatten,
+    format_chat,
+    parse_reply,
+    truncate_words,
+)
 
 #: The fine-tuned help-desk model (``tools/train_helpdesk_chat.py``).
 CHAT_MODEL_DIR = os.path.join(
@@ -49,6 +57,15 @@ PASSAGE_CHARS = 100
 REPLY_CHARS = 72
 #: The shipped GPT's context window, in characters.
 CONTEXT_CHARS = 256
+#: The longest question :func:`chat_prompt` takes: what the context leaves
+#: after the reply, the shortest passage and the role markers (117).
+MAX_QUESTION_CHARS = (
+    CONTEXT_CHARS
+    - REPLY_CHARS
+    - len(ROLE_MARKERS["passage"]) - MIN_PASSAGE_CHARS - len(END_OF_TURN)
+    - len(ROLE_MARKERS["user"]) - len(END_OF_TURN)
+    - len(ROLE_MARKERS["assistant"].rstrip())
+)
 
 #: Question templates for the synthetic training conversations; ``{title}``
 #: is the section's title in lower case, without quote marks.
@@ -192,11 +209,31 @@ def chat_prompt(question: str, passage: str, history=()) -> str:
         User: what is pass
         Assistant:|
     """
+    check_question_length(question)
     turns = [{"role": "passage", "content": passage}, *history,
              {"role": "user", "content": question}]
     return format_chat(
         turns, max_chars=CONTEXT_CHARS - REPLY_CHARS, passage_chars=PASSAGE_CHARS
     )
+
+
+def check_question_length(question) -> None:
+    """Refuse a question longer than :data:`MAX_QUESTION_CHARS`, saying why.
+
+    Example:
+        >>> check_question_length("what is pass")  # fine: returns None
+        >>> check_question_length("x" * 500)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected a question of at most 117 characters. Received: 500...
+    """
+    if isinstance(question, str) and len(question.strip()) > MAX_QUESTION_CHARS:
+        raise ValueError(
+            f"Expected a question of at most {MAX_QUESTION_CHARS} characters. "
+            f"Received: {len(question.strip()):,} characters. The model reads "
+            f"{CONTEXT_CHARS} characters in all: the help text, the question and "
+            f"its {REPLY_CHARS}-character reply. Ask a shorter question."
+        )
 
 
 def prompt_passage(prompt: str) -> str:
@@ -320,6 +357,8 @@ class HelpDesk:
                 "Expected a non-empty list of non-empty questions. Received: "
                 f"{questions!r}"
             )
+        for question in questions:  # before retrieval reads a megabyte
+            check_question_length(question)
         histories = [()] * len(questions) if histories is None else list(histories)
         if len(histories) != len(questions):
             raise ValueError(

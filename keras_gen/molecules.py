@@ -448,6 +448,12 @@ def load_smiles_gpt(folder=None):
     return pretrained.load_pretrained(folder, tokenizer_loader=SmilesTokenizer.load)
 
 
+#: The largest cell :func:`draw_molecules` draws, in pixels per side.
+MAX_DRAW_SIZE = 2000
+#: The most pixels in one :func:`draw_molecules` picture (about 64 MB as RGBA).
+MAX_DRAW_PIXELS = 16_000_000
+
+
 def draw_molecules(
     smiles: Sequence[str], mols_per_row: int = 4, size: int = 200, legends=None
 ):
@@ -456,7 +462,9 @@ def draw_molecules(
     Args:
         smiles: SMILES strings; invalid ones are skipped.
         mols_per_row: Molecules per row.
-        size: Width and height of each cell in pixels.
+        size: Width and height of each cell in pixels, ``16 ..``
+            :data:`MAX_DRAW_SIZE`; the whole picture holds at most
+            :data:`MAX_DRAW_PIXELS`.
         legends: Optional captions, one per entry of ``smiles``.
 
     Returns:
@@ -472,7 +480,7 @@ def draw_molecules(
     from keras_gen.molecule_metrics import to_molecule
 
     mols_per_row = _checks.check_int("mols_per_row", mols_per_row, minimum=1)
-    size = _checks.check_int("size", size, minimum=16)
+    size = _checks.check_int("size", size, minimum=16, maximum=MAX_DRAW_SIZE)
     if isinstance(smiles, str):
         raise ValueError(
             "Expected smiles to be a list of SMILES strings. Received: one str; "
@@ -490,6 +498,16 @@ def draw_molecules(
         raise ValueError(
             f"Expected at least one valid molecule to draw. Received: {len(smiles)} "
             "SMILES, none valid."
+        )
+    # RDKit's grid is mols_per_row cells wide even with fewer molecules.
+    rows = -(-len(chosen) // mols_per_row)
+    pixels = mols_per_row * rows * size * size
+    if pixels > MAX_DRAW_PIXELS:
+        raise ValueError(
+            f"Expected a picture of at most {MAX_DRAW_PIXELS:,} pixels. Received: "
+            f"{rows} row(s) of mols_per_row={mols_per_row} cells of size={size}, "
+            f"{pixels:,} pixels. Draw fewer molecules, or lower mols_per_row or "
+            "size."
         )
     return Draw.MolsToGridImage(
         [mol for mol, _ in chosen],
