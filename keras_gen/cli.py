@@ -719,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "imagine":
             return run_imagine(args)
         if args.command == "doctor":
+            _quiet_tensorflow()  # the doctor imports TensorFlow to list devices
             return doctor.main(args)
         return run_data_check(args.download)
     except KeyboardInterrupt:

@@ -592,3 +592,11 @@ def test_tensorflow_noise_filter_keeps_other_lines(capfd):
         os.write(2, b"I0000 00:00:1 1 cudart_stub.cc:31] Could not find cuda drivers\n")
         os.write(2, b"a real warning\n")
     assert capfd.readouterr().err == "a real warning\n"
+
+
+def test_cli_doctor_imports_tensorflow_quietly(monkeypatch):
+    calls = []
+    monkeypatch.setattr(cli, "_quiet_tensorflow", lambda: calls.append("quiet"))
+    monkeypatch.setattr(cli.doctor, "main", lambda args: calls.append("doctor") or 0)
+    assert cli.main(["doctor", "--no-speed"]) == 0
+    assert calls == ["quiet", "doctor"]
