@@ -23,6 +23,8 @@ import re
 
 import numpy as np
 
+from keras_gen._files import data_path
+
 # --------------------------------------------------------------------------
 # Generation task: a request in English -> one line of Python
 # --------------------------------------------------------------------------
@@ -158,12 +160,7 @@ _TOPIC_IMPORTS = (
 ).split()
 
 #: The shipped copy of the classification data (see ``data/README.md``).
-DOCSTRING_TOPICS_FILE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "data",
-    "tasks",
-    "stdlib_docstring_topics.tsv",
-)
+DOCSTRING_TOPICS_FILE = data_path("tasks", "stdlib_docstring_topics.tsv")
 
 
 def _first_sentence(doc: str) -> str:
