@@ -556,3 +556,51 @@ def test_register_tokenizer_checks_the_class():
         tokenizers.register_tokenizer(Clash)
     tokenizers.register_tokenizer(CharTokenizer)  # again: harmless
 
+
+
+# ---- The command line: one line, no traceback (issue 25, part 5) -------------
+
+
+def _spec_with_an_unknown_key(folder):
+    """Edit the tokenizer spec inside model.keras, and drop the card's hashes."""
+    import zipfile
+
+    path = os.path.join(folder, "model.keras")
+    with zipfile.ZipFile(path) as archive:
+        items = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(items["config.json"])
+    config["config"]["tokenizer"]["colour"] = "red"
+    items["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, payload in items.items():
+            archive.writestr(name, payload)
+    card_path = os.path.join(folder, "card.json")
+    card = json.load(open(card_path))
+    card.pop("sha256")
+    json.dump(card, open(card_path, "w"))
+    return folder
+
+
+CLI_CASES = [
+    ("generate", SHIPPED_GPT, _nested_card, "nested too deeply"),
+    ("imagine", SHIPPED_T2I, _nested_card, "nested too deeply"),
+    ("imagine", SHIPPED_GPT, lambda f: f, "this is a GPT language-model folder"),
+    ("imagine", SHIPPED_T2I, _spec_with_an_unknown_key, "unknown ['colour']"),
+]
+
+
+@pytest.mark.filterwarnings("ignore:.*records no SHA-256")
+@pytest.mark.parametrize(("command", "source", "damage", "fragment"), CLI_CASES)
+def test_cli_folder_errors_are_one_line(
+    tmp_path, capsys, command, source, damage, fragment
+):
+    from keras_gen import cli
+
+    folder = damage(_copy(source, tmp_path))
+    argv = [command, "--prompt", "a coat", "--model", folder]
+    if command == "imagine":
+        argv += ["--out", str(tmp_path / "grid.png")]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("keras-gen: error:") and fragment in err
+    assert err.count("\n") == 1 and "Traceback" not in err
