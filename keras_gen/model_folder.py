@@ -501,7 +501,9 @@ def load_folder(
     if not os.path.lexists(folder):
         _wait_for_a_live_swap(folder)
     if not os.path.isdir(folder):
-        left = backups(os.path.abspath(folder))
+        left = [  # a live owner's too: the pid may be reused, say where it is
+            p for p in _siblings(folder, BACKUP_MARK) if p not in _ACTIVE
+        ]
         hint = (
             f" An interrupted save left the previous model in {left[-1]!r}; "
             "rename it to restore it (the next save does so itself)."

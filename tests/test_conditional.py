@@ -102,7 +102,7 @@ def test_designer_folder_round_trip_and_tamper(tiny_models, tmp_path):
     with pytest.raises(FileFormatError, match="damaged or was changed"):
         designer.load_designer(folder)
     os.remove(os.path.join(folder, designer.MODEL_FILE))
-    with pytest.raises(FileNotFoundError, match="missing model.keras"):
+    with pytest.raises(FileNotFoundError, match="Missing: model.keras"):
         designer.load_designer(folder)
 
 
