@@ -182,7 +182,6 @@ def _load_cached(dataset: str):
                 folder,
                 what="classifier folder",
                 tokenizer=False,
-                expect=("Sequential",),
             )
             return model_folder.load_model(contents.model_path)
         except (FileNotFoundError, FileFormatError) as error:

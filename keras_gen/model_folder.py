@@ -81,10 +81,6 @@ FOLDER_KINDS = {
         "a text-to-image folder made by keras_gen.text_to_image",
         "keras_gen.text_to_image.load_text_to_image",
     ),
-    "Sequential": (
-        "a quality-classifier folder made by keras_gen.classifier",
-        "keras_gen.classifier.load_classifier",
-    ),
 }
 
 
@@ -476,8 +472,9 @@ def load_folder(
         what: Its kind, for messages (``"text-to-image folder"``).
         tokenizer: ``True``: it must hold ``tokenizer.json``; ``False``: it
             must not; ``None``: either.
-        expect: The model class names this caller loads (``("GPT",)``);
-            another class is refused with the function that loads it.
+        expect: The model class names this caller loads (``("GPT",)``); a
+            class of another kind in :data:`FOLDER_KINDS` is refused with the
+            function that loads it.
         remake: A sentence saying how to get the folder again.
 
     Returns:
@@ -556,14 +553,13 @@ def load_folder(
                 f"belong together).{remake}"
             )
     class_name = model_class_name(model_path)
-    wrong_class = expect is not None and class_name is not None and (
-        class_name not in expect
+    wrong_class = (  # another kind of keras_gen folder (any other class loads)
+        expect is not None and class_name in FOLDER_KINDS and class_name not in expect
     )
     if wrong_class or (tokenizer is False and has_tokenizer):
         found = describe(folder) or (
-            f"it holds a {class_name} model"
-            if class_name
-            else f"it holds a {TOKENIZER_FILE}"
+            f"it holds a {TOKENIZER_FILE}, so it is a language-model folder; load "
+            "it with keras_gen.pretrained.load_pretrained"
         )
         raise FileFormatError(f"Expected a {what}. Received: {folder!r}, but {found}.")
     return FolderContents(

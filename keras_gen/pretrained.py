@@ -8,8 +8,11 @@ A pretrained folder holds three files, always together:
 * ``card.json``: what it is and how it was made: the corpus, the training
   command, the step count and the validation loss measured after training.
 
-The project ships one such folder, :data:`DEFAULT_MODEL_DIR`, made by
-``make pretrained`` (``tools/train_pretrained.py``).
+The folder format, its hashes and the atomic swap are
+:mod:`keras_gen.model_folder`'s, shared with the designer, the text-to-image
+model and the classifier cache. The project ships one such folder,
+:data:`DEFAULT_MODEL_DIR`, made by ``make pretrained``
+(``tools/train_pretrained.py``).
 """
 
 from __future__ import annotations
@@ -231,7 +234,7 @@ def load_pretrained(folder: str | None = None, tokenizer_loader=None) -> Pretrai
         folder,
         what="pretrained model folder",
         tokenizer=True,
-        expect=("GPT",),
+        expect=("GPT",),  # and any class not of another keras_gen folder kind
         remake=remake,
     )
     tokenizer = (tokenizer_loader or load_tokenizer)(contents.tokenizer_path)

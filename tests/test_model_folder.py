@@ -332,6 +332,15 @@ def test_a_folder_of_another_kind_is_named(loader, folder, fragment):
     assert "make pretrained" not in message  # nothing to rebuild
 
 
+def test_a_folder_with_a_tokenizer_is_named_a_language_model_folder(tmp_path):
+    tokenizer = CharTokenizer.train("abc", byte_fallback=False)
+    folder = model_folder.save_folder(
+        tmp_path / "lm", _tiny_model(), {}, tokenizer=tokenizer
+    )
+    with pytest.raises(FileFormatError, match="so it is a language-model folder"):
+        designer.load_designer(folder)
+
+
 CARD_DAMAGE = [
     ("deeply nested card.json", _nested_card, "nested too deeply"),
     ("card.json is a list", _list_card, "card.json to hold a JSON object"),
