@@ -75,7 +75,7 @@ TEST_WORKERS ?= 2
 # The quality classifier (keras_gen.classifier) is trained once per machine and
 # cached; training it here, before the workers start, stops two of them from
 # training it at the same time on a fresh machine.
-CLASSIFIER := $(or $(KERAS_GEN_CACHE),$(HOME)/.cache/keras_gen)/classifiers/fashion_mnist_classifier.keras
+CLASSIFIER := $(or $(KERAS_GEN_CACHE),$(HOME)/.cache/keras_gen)/classifiers/fashion_mnist_classifier/model.keras
 classifier: data
 	@test -f "$(CLASSIFIER)" || KERAS_GEN_OFFLINE=1 $(BIN)/python -c \
 	  "from keras_gen.classifier import load_classifier; load_classifier('fashion_mnist')"

@@ -193,7 +193,12 @@ def _load_cached(dataset: str):
             return None
     legacy = _legacy_path(dataset)
     if _checksum_ok(legacy):  # the older layout: one file and a sidecar
-        return keras.models.load_model(legacy)  # safe_mode stays on
+        model = keras.models.load_model(legacy)  # safe_mode stays on
+        try:  # kept in the new layout from now on; the old file stays
+            _save(model, folder, {"dataset": dataset, "from": legacy.name})
+        except (OSError, ValueError):
+            pass  # a read-only cache, or another process did it first
+        return model
     if legacy.exists():
         warnings.warn(
             f"The cached classifier {legacy} does not match its .sha256 "

@@ -1,4 +1,5 @@
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -147,6 +148,9 @@ def test_classifier_cache_of_the_old_layout_is_still_read(tmp_path, monkeypatch)
     sidecar.write_text(f"{sha256_file(old)}  {old.name}\n")
     assert classifier._checksum_ok(old)
     assert classifier._load_cached("mnist") is not None
+    migrated = classifier.classifier_folder("mnist")
+    assert sorted(os.listdir(migrated)) == ["card.json", "model.keras"]
+    shutil.rmtree(migrated)  # now damage the old file alone
     old.write_bytes(old.read_bytes() + b"x")
     assert not classifier._checksum_ok(old)
     with pytest.warns(UserWarning, match="does not match its .sha256"):
