@@ -34,15 +34,10 @@ import dataclasses
 import os
 import re
 
-from keras_gen._files import utf8_error_where
+from keras_gen._files import data_path, utf8_error_where
 
 #: The shipped held-out questions (written for this project; data/README.md).
-QUESTIONS_FILE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "data",
-    "helpdesk",
-    "questions.tsv",
-)
+QUESTIONS_FILE = data_path("helpdesk", "questions.tsv")
 #: The columns of :data:`QUESTIONS_FILE`, in order.
 QUESTION_COLUMNS = ("question", "topic_id", "alternative_id", "kind")
 #: What each question tests (the ``kind`` column).

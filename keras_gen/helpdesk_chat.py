@@ -29,11 +29,11 @@ fine-tuned model that ``keras-gen chat`` loads.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
 import re
 
 from keras_gen._checks import check_int, check_seed
+from keras_gen._files import data_path
 from keras_gen.chat import (
     END_OF_TURN,
     MIN_PASSAGE_CHARS,
@@ -45,12 +45,7 @@ from keras_gen.chat import (
 )
 
 #: The fine-tuned help-desk model (``tools/train_helpdesk_chat.py``).
-CHAT_MODEL_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "data",
-    "pretrained",
-    "helpdesk-chat",
-)
+CHAT_MODEL_DIR = data_path("pretrained", "helpdesk-chat")
 #: Characters of a section's text put in the prompt as its passage.
 PASSAGE_CHARS = 100
 #: Longest reply, in characters (tokens of the char-level tokenizer).

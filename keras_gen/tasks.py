@@ -23,7 +23,7 @@ import re
 
 import numpy as np
 
-from keras_gen._files import utf8_error_where
+from keras_gen._files import data_path, utf8_error_where
 
 # --------------------------------------------------------------------------
 # Generation task: a request in English -> one line of Python
@@ -163,12 +163,7 @@ _TOPIC_IMPORTS = (
 #: ``name``, are ignored).
 TOPIC_COLUMNS = ("topic", "text")
 #: The shipped copy of the classification data (see ``data/README.md``).
-DOCSTRING_TOPICS_FILE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "data",
-    "tasks",
-    "stdlib_docstring_topics.tsv",
-)
+DOCSTRING_TOPICS_FILE = data_path("tasks", "stdlib_docstring_topics.tsv")
 
 
 def _first_sentence(doc: str) -> str:

@@ -1,3 +1,6 @@
+import os
+import shutil
+
 import keras
 import numpy as np
 import pytest
@@ -111,25 +114,49 @@ def test_classifier_is_accurate_and_cached(fashion_test):
     model = classifier.load_classifier()
     logits = model.predict(fashion_test[0], batch_size=1000, verbose=0)
     assert np.mean(np.argmax(logits, -1) == fashion_test[1]) >= 0.90
-    path = classifier.classifier_path()
-    assert classifier._checksum_ok(path)
     assert classifier.load_classifier() is model  # one copy per process
 
 
-def test_checksum_sidecar_detects_changes(tmp_path, monkeypatch):
-    from keras_gen import classifier
+def test_classifier_cache_is_a_model_folder_and_detects_changes(tmp_path, monkeypatch):
+    from keras_gen import classifier, model_folder
 
     monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
-    path = classifier.classifier_path("mnist")
-    assert path.parent == tmp_path / "classifiers"
+    folder = classifier.classifier_folder("mnist")
+    assert classifier.classifier_path("mnist") == folder / "model.keras"
+    assert folder.parent == tmp_path / "classifiers"
     tiny = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    classifier._save(tiny, path)
-    assert classifier._checksum_ok(path)
-    assert not list(path.parent.glob("*.part"))  # written atomically
+    classifier._save(tiny, folder, {"dataset": "mnist"})
+    assert sorted(os.listdir(folder)) == ["card.json", "model.keras"]
+    assert sorted(os.listdir(folder.parent)) == ["mnist_classifier"]  # swapped in
+    assert classifier._load_cached("mnist") is not None
+    path = folder / "model.keras"
     path.write_bytes(path.read_bytes() + b"x")
-    assert not classifier._checksum_ok(path)
-    path.with_name(path.name + ".sha256").unlink()
-    assert not classifier._checksum_ok(path)
+    with pytest.warns(UserWarning, match="model.keras is damaged or was changed"):
+        assert classifier._load_cached("mnist") is None
+    assert model_folder.is_complete(folder)
+
+
+def test_classifier_cache_of_the_old_layout_is_still_read(tmp_path, monkeypatch):
+    from keras_gen import classifier
+    from keras_gen._files import sha256_file
+
+    monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
+    old = tmp_path / "classifiers" / "mnist_classifier.keras"
+    old.parent.mkdir()
+    keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]).save(old)
+    sidecar = old.with_name(old.name + ".sha256")
+    sidecar.write_text(f"{sha256_file(old)}  {old.name}\n")
+    assert classifier._checksum_ok(old)
+    assert classifier._load_cached("mnist") is not None
+    migrated = classifier.classifier_folder("mnist")
+    assert sorted(os.listdir(migrated)) == ["card.json", "model.keras"]
+    shutil.rmtree(migrated)  # now damage the old file alone
+    old.write_bytes(old.read_bytes() + b"x")
+    assert not classifier._checksum_ok(old)
+    with pytest.warns(UserWarning, match="does not match its .sha256"):
+        assert classifier._load_cached("mnist") is None
+    sidecar.unlink()
+    assert not classifier._checksum_ok(old)
 
 
 def test_mnist_classifier_when_present():

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gen import cli, text_to_image
+from keras_gen import cli, designer, pretrained, text_to_image
 from keras_gen.caption_encoder import (
     build_caption_encoder,
     build_gpt_caption_encoder,
@@ -165,6 +165,23 @@ def test_damaged_folder_is_refused(model, tmp_path):
         f.write(b"x")
     with pytest.raises(ValueError, match="SHA-256"):
         load_text_to_image(folder)
+
+
+def test_text_to_image_spec_with_an_unknown_key_is_a_value_error(model):
+    """Issue 25: a text-to-image tokenizer spec with an unknown key gave TypeError."""
+    spec = {**model.tokenizer_spec, "colour": "red"}
+    with pytest.raises(ValueError, match=r"unknown \['colour'\]"):
+        TextToImage(model.autoencoder, model.diffusion, spec)
+    with pytest.raises(ValueError, match=r"missing \['byte_fallback'\]"):
+        text_to_image.tokenizer_from_dict({"kind": "char", "chars": "ab"})
+
+
+def test_loading_a_folder_of_another_kind_names_it(model, tmp_path):
+    folder = save_text_to_image(str(tmp_path / "t2i"), model, {"steps": 0})
+    with pytest.raises(FileNotFoundError, match="this is a text-to-image folder"):
+        pretrained.load_pretrained(folder)
+    with pytest.raises(ValueError, match="load_text_to_image"):
+        designer.load_designer(folder)
 
 
 def test_balanced_prompts_cover_every_combination():

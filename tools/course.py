@@ -194,7 +194,7 @@ class Course:
         """
         self.data()
         root = os.environ.get("KERAS_GEN_CACHE") or Path.home() / ".cache" / "keras_gen"
-        cached = Path(root) / "classifiers" / "fashion_mnist_classifier.keras"
+        cached = Path(root) / "classifiers" / "fashion_mnist_classifier" / "model.keras"
         if not cached.is_file():
             check([self.python, "-c", CLASSIFIER_CODE], {"KERAS_GEN_OFFLINE": "1"})
 
