@@ -444,6 +444,14 @@ def _hashes(card: dict, card_path: str, present: list[str], remake: str) -> dict
         return {}
     if isinstance(hashes, str):  # the designer's old layout: model.keras only
         hashes = {MODEL_FILE: hashes}
+    if isinstance(hashes, dict):  # a file the card records is gone: say which
+        gone = sorted(n for n in hashes if n in FOLDER_FILES and n not in present)
+        if gone:
+            folder = os.path.dirname(card_path)
+            raise FileNotFoundError(
+                f"Expected {', '.join(gone)} in {folder!r}, as {CARD_FILE} records. "
+                f"Missing: {', '.join(gone)}. Restore the folder.{remake}"
+            )
     if (
         not isinstance(hashes, dict)
         or sorted(hashes) != sorted(present)

@@ -80,7 +80,7 @@ def test_a_damaged_model_file_fails_naming_it(tmp_path, folder, victim):
     assert f"{victim} is damaged or was changed" in line
     assert "Fix: restore it" in line
     (root / folder / victim).unlink()
-    assert f"{victim} is missing" in doctor.check_models(root)[0].message
+    assert f"Missing: {victim}" in doctor.check_models(root)[0].message
 
 
 def test_no_shipped_models_fails(tmp_path):
