@@ -244,7 +244,8 @@ class EpochBackup(keras.callbacks.Callback):
         latest = self.latest()
         if latest is None:
             return 0
-        meta = self._read_meta(os.path.join(latest, "meta.json"))
+        path = os.path.join(latest, "meta.json")
+        meta = self._read_meta(path, ("settings",))
         if meta["settings"] != self.settings:
             raise ValueError(
                 f"Expected the interrupted run in {self.folder} to have the same "
@@ -252,6 +253,7 @@ class EpochBackup(keras.callbacks.Callback):
                 f"was made with {meta['settings']}. Use the same settings, or "
                 f"delete {self.folder} to start again."
             )
+        meta = self._read_meta(path)  # settings agree: now every field
         try:
             model.load_weights(os.path.join(latest, "state.weights.h5"))
         except (OSError, ValueError) as error:
@@ -272,8 +274,11 @@ class EpochBackup(keras.callbacks.Callback):
         self.history = {k: list(v) for k, v in meta["history"].items()}
         return int(meta["epochs_done"])
 
-    def _read_meta(self, path: str) -> dict:
+    def _read_meta(self, path: str, fields=None) -> dict:
         """The backup record at ``path``, checked field by field.
+
+        Only ``fields`` are checked when given (the settings first, so that a
+        run with other settings hears that rather than of another field).
 
         Raises:
             FileFormatError: Missing, not JSON, or a field is missing or of
@@ -295,6 +300,8 @@ class EpochBackup(keras.callbacks.Callback):
             "history": dict,
             "seed_states": list,
         }
+        if fields is not None:
+            expected = {key: expected[key] for key in fields}
         problems = [
             f"{key} (expected {kind.__name__})"
             for key, kind in expected.items()
@@ -302,7 +309,7 @@ class EpochBackup(keras.callbacks.Callback):
             or not isinstance(meta.get(key), kind)
             or isinstance(meta.get(key), bool)
         ]
-        if not problems:
+        if not problems and fields is None:
             if meta["epochs_done"] < 1:
                 problems.append("epochs_done (expected >= 1)")
             if not all(isinstance(v, list) for v in meta["history"].values()):

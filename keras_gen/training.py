@@ -457,7 +457,8 @@ def fit_steps(
     Args:
         model: A compiled Keras model.
         dataset: What ``fit()`` takes as ``x``; it must hold at least
-            ``steps`` batches (a repeated ``tf.data.Dataset``, say).
+            ``steps`` batches (a repeated ``tf.data.Dataset``, say). Arrays
+            need ``y=`` and ``batch_size=`` too, as for ``fit()``.
         steps: Optimizer steps to train, >= 1.
         chunk: Steps per chunk (epoch), >= 1; ``None`` for one chunk. Values
             above ``steps`` mean one chunk.
@@ -468,8 +469,9 @@ def fit_steps(
             ones as an uninterrupted run.
         validation_data: Evaluated after each chunk, as ``fit()`` does.
         verbose: ``fit()``'s verbosity.
-        **fit_kwargs: Any other ``fit()`` argument except ``epochs``,
-            ``steps_per_epoch`` and ``initial_epoch``, which this sets.
+        **fit_kwargs: Any other ``fit()`` argument (``y``, ``batch_size``,
+            ...) except ``epochs``, ``steps_per_epoch`` and
+            ``initial_epoch``, which this sets.
 
     Returns:
         The ``History`` of the ``fit()`` call: one entry per chunk trained
@@ -484,7 +486,7 @@ def fit_steps(
         >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
         >>> model.compile(optimizer="sgd", loss="mse")
         >>> x, y = np.zeros((80, 2)), np.zeros((80, 1))  # 20 batches of 4
-        >>> history = fit_steps(model, (x, y), 10, chunk=4, batch_size=4)
+        >>> history = fit_steps(model, x, 10, chunk=4, y=y, batch_size=4)
         >>> int(model.optimizer.iterations), len(history.history["loss"])
         (10, 3)
     """
@@ -513,11 +515,8 @@ def fit_steps(
             )
     if initial_chunk == chunks:
         return keras.callbacks.History()  # all chunks were trained before
-    x, y = (dataset if isinstance(dataset, tuple) and len(dataset) == 2 else
-            (dataset, None))
     return model.fit(
-        x,
-        y,
+        dataset,
         epochs=chunks,
         steps_per_epoch=chunk,
         initial_epoch=initial_chunk,
