@@ -341,9 +341,7 @@ class HelpDesk:
         Returns:
             One :class:`Answer` per question.
         """
-        import numpy as np
-
-        from keras_gen.generation import generate_ids
+        from keras_gen.finetune import greedy_complete
 
         questions = list(questions)
         if not questions or not all(isinstance(q, str) and q.strip()
@@ -374,13 +372,10 @@ class HelpDesk:
                 " outside the tokenizer's alphabet take several). Shorten the "
                 "question."
             )
-        # The one decoding path (greedy, key/value cache), without a progress bar.
-        rows = generate_ids(self.model, encoded, REPLY_CHARS, do_sample=False,
-                            jit=False, verbose=False)
-        if len({len(e) for e in encoded}) == 1:  # equal lengths: one 2-D array
-            rows = list(np.atleast_2d(rows))
-        continuations = [self.tokenizer.decode(row[len(e):].tolist())
-                         for row, e in zip(rows, encoded, strict=True)]
+        # The one greedy completion (one batch, key/value cache), without a
+        # progress bar; parse_reply finds where the reply ends.
+        continuations = greedy_complete(self.model, self.tokenizer, prompts,
+                                        REPLY_CHARS, stop=None, verbose=False)
         return [
             Answer(q.strip(), i, prompt_passage(p), p, parse_reply(c))
             for q, i, p, c in zip(questions, ids, prompts, continuations, strict=True)

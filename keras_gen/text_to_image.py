@@ -394,14 +394,25 @@ def guidance_sweep(
     """Adherence against diversity, one row per guidance scale.
 
     Diversity is the mean pairwise Euclidean distance between the quality
-    classifier's features of images drawn for the same class, averaged over
-    the classes: it falls as guidance pulls samples together.
+    classifier's features of images drawn for the same class
+    (:func:`keras_gen.metrics.mean_pairwise_distance`, over all pairs, in
+    bounded memory), averaged over the classes: it falls as guidance pulls
+    samples together.
+
+    Args:
+        model: A :class:`TextToImage`.
+        scales: Guidance scales, one row each.
+        per_class: Images per class and scale, >= 2 (a distance needs two).
+        num_steps: DDIM steps per image.
+        seed: Seed of the prompts and of the noise.
 
     Returns:
         ``[{"guidance_scale", "class", "tone", "width", "diversity"}, ...]``.
     """
     from keras_gen import classifier
+    from keras_gen.metrics import mean_pairwise_distance
 
+    per_class = _checks.check_int("per_class", per_class, minimum=2)
     prompts, labels, tones, widths = balanced_prompts(per_class, seed)
     rows = []
     for scale in scales:
@@ -409,12 +420,10 @@ def guidance_sweep(
             prompts, guidance_scale=scale, num_steps=num_steps, seed=seed
         )
         features, predicted = classifier.features_and_predictions(images)
-        spreads = []
-        for label in range(len(captions.NOUNS)):
-            group = features[labels == label]  # (per_class, 64)
-            distances = np.linalg.norm(group[:, None] - group[None, :], axis=-1)
-            pairs = len(group) * (len(group) - 1)
-            spreads.append(distances.sum() / max(pairs, 1))
+        spreads = [  # features: (n, 64); one group (per_class, 64) per class
+            mean_pairwise_distance(features[labels == label], max_images=None)
+            for label in range(len(captions.NOUNS))
+        ]
         attributes = _attribute_scores(images, labels, tones, widths)
         rows.append(
             {

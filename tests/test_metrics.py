@@ -225,3 +225,34 @@ def test_retrain_replaces_the_model_the_metrics_use(monkeypatch, tmp_path):
     expected = features_model.predict(images.astype("float32"), verbose=0)
     np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-6)
     assert not np.allclose(features, old_features)
+
+
+def _brute_force_mean_distance(points):
+    flat = np.asarray(points, "float64").reshape(len(points), -1)
+    distances = np.linalg.norm(flat[:, None] - flat[None], axis=-1)
+    return distances[np.triu_indices(len(flat), 1)].mean()
+
+
+@pytest.mark.parametrize("block", [1, 7, 1 << 22])
+def test_mean_pairwise_distance_in_blocks_matches_all_pairs(monkeypatch, block):
+    points = np.random.default_rng(0).normal(size=(37, 5))
+    monkeypatch.setattr(metrics, "PAIRWISE_BLOCK_NUMBERS", block)
+    assert metrics.mean_pairwise_distance(points, max_images=None) == pytest.approx(
+        _brute_force_mean_distance(points), rel=1e-6
+    )
+
+
+def test_mean_pairwise_distance_memory_stays_bounded():
+    # guidance_sweep at 1,000 images per class used to build an (n, n, 64)
+    # float64 array: 512 MB. The blocks hold at most 16 MB of float32.
+    import tracemalloc
+
+    features = np.random.default_rng(0).normal(size=(1000, 64)).astype("float32")
+    tracemalloc.start()
+    try:
+        value = metrics.mean_pairwise_distance(features, max_images=None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40e6
+    assert value == pytest.approx(np.sqrt(2 * 64), rel=0.02)  # two N(0, I) points

@@ -254,3 +254,34 @@ def test_shipped_model_is_small_documented_and_as_good_as_its_card():
     )
     for key in ("class", "tone", "width"):
         assert measured[key] == pytest.approx(check[key], abs=0.05)
+
+
+def test_guidance_sweep_diversity_is_the_mean_pairwise_distance(monkeypatch):
+    from keras_gen import classifier, metrics
+
+    rng = np.random.default_rng(0)
+
+    class Drawn:
+        def generate(self, prompts, guidance_scale, num_steps, seed):
+            return rng.uniform(-1, 1, (len(prompts), 28, 28, 1)).astype("float32")
+
+    seen = {}
+
+    def features_and_predictions(images):
+        features = rng.normal(size=(len(images), 64)).astype("float32")
+        seen["features"] = features
+        return features, np.zeros(len(images), "int64")
+
+    monkeypatch.setattr(classifier, "features_and_predictions",
+                        features_and_predictions)
+    (row,) = text_to_image.guidance_sweep(Drawn(), scales=(2.0,), per_class=3,
+                                          num_steps=2)
+    _, labels, _, _ = text_to_image.balanced_prompts(3, 1)
+    expected = np.mean([
+        metrics.mean_pairwise_distance(seen["features"][labels == c], None)
+        for c in range(10)
+    ])
+    assert row["diversity"] == pytest.approx(expected)
+    assert row["guidance_scale"] == 2.0
+    with pytest.raises(ValueError, match="Expected per_class >= 2"):
+        text_to_image.guidance_sweep(Drawn(), per_class=1)
