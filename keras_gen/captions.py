@@ -284,6 +284,91 @@ def parse_caption(text: str) -> tuple[int, str, str]:
     return NOUNS.index(nouns[0]), tones[0], widths[0]
 
 
+#: Words of the phrasings that name no class, tone or width ("a", "shade" ...).
+FILLER_WORDS = frozenset(
+    word
+    for phrasing in PHRASINGS
+    for word in re.findall(r"[a-z]+", re.sub(r"\{\w+\}", " ", phrasing))
+)
+_PROMPT_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+
+
+def read_prompt(text: str) -> dict:
+    """Which words of a prompt the captions know, and which they do not.
+
+    The text-to-image model learned from captions that name a class
+    (:data:`NOUNS`), a tone (:data:`TONES`) and a width (:data:`WIDTHS`) in
+    the :data:`PHRASINGS`; any other word (a colour, "boots" for "ankle
+    boot") it never saw, so it has no effect it could be trusted with.
+
+    Args:
+        text: A prompt, in any words.
+
+    Returns:
+        A dict with the lists ``classes``, ``tones``, ``widths`` (the
+        understood words, in prompt order, without repeats) and ``ignored``
+        (every other word except the phrasings' :data:`FILLER_WORDS`).
+
+    Example:
+        >>> read_prompt("A red ankle boot, dark and shiny")
+        {'classes': ['ankle boot'], 'tones': ['dark'], 'widths': [], \
+'ignored': ['red', 'shiny']}
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"Expected a prompt string. Received: text={text!r}")
+    lowered = text.lower()
+    classes = list(dict.fromkeys(_NOUN_PATTERN.findall(lowered)))
+    words = _PROMPT_WORD.findall(_NOUN_PATTERN.sub(" ", lowered))
+    found = {"classes": classes, "tones": [], "widths": [], "ignored": []}
+    for word in dict.fromkeys(words):
+        key = "tones" if word in TONES else "widths" if word in WIDTHS else None
+        if key is not None:
+            found[key].append(word)
+        elif word not in FILLER_WORDS:
+            found["ignored"].append(word)
+    return found
+
+
+def describe_prompt(text: str) -> str:
+    """A few sentences on what the model will read in a prompt, and what not.
+
+    Example:
+        >>> print(describe_prompt("a red ankle boot, dark"))
+        Understood: class 'ankle boot', tone 'dark'. Not given: width \
+(narrow/wide), so either may be drawn. Ignored (not in the captions the \
+model learned from): 'red'.
+        >>> print(describe_prompt("boots"))  # doctest: +ELLIPSIS
+        Understood: no word of the captions. No class word, so any garment may \
+be drawn (classes: t-shirt, ..., ankle boot). Not given: tone (dark/light) \
+and width (narrow/wide), so either may be drawn. Ignored (...): 'boots'.
+    """
+    found = read_prompt(text)
+    understood = [
+        f"{name} {', '.join(repr(w) for w in found[key])}"
+        for name, key in (("class", "classes"), ("tone", "tones"), ("width", "widths"))
+        if found[key]
+    ]
+    sentences = [f"Understood: {', '.join(understood) or 'no word of the captions'}."]
+    if not found["classes"]:
+        sentences.append(
+            "No class word, so any garment may be drawn (classes: "
+            f"{', '.join(NOUNS)})."
+        )
+    missing = [
+        f"{name} ({'/'.join(values)})"
+        for name, key, values in (("tone", "tones", TONES), ("width", "widths", WIDTHS))
+        if not found[key]
+    ]
+    if missing:
+        sentences.append(f"Not given: {' and '.join(missing)}, so either may be drawn.")
+    if found["ignored"]:
+        sentences.append(
+            "Ignored (not in the captions the model learned from): "
+            f"{', '.join(repr(w) for w in found['ignored'])}."
+        )
+    return " ".join(sentences)
+
+
 def held_out_combinations(count: int = 4, seed: int = 0) -> list[tuple[int, str, str]]:
     """Pick (label, tone, width) triples to keep out of training.
 

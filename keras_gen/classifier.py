@@ -6,25 +6,25 @@ network trained on ImageNet: a 90 MB download, made for 299x299 colour photos.
 Here ``keras_gen`` trains its own small CNN on the real 28x28 images instead,
 so the number works offline and is about the data the generators learn.
 
-The trained classifier is cached, one file per data set::
+The trained classifier is cached, one model folder per data set
+(:mod:`keras_gen.model_folder`: the model and a card with its SHA-256 and
+test accuracy)::
 
-    $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier.keras
-    $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier.keras.sha256
+    $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier/model.keras
+    $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier/card.json
 
-``$KERAS_GEN_CACHE`` defaults to ``~/.cache/keras_gen``. The ``.sha256``
-sidecar holds the SHA-256 of the ``.keras`` file; :func:`load_classifier`
-checks it before loading and retrains (about a minute on 2 CPU cores) when the
-file is absent, truncated or changed. Files are written to a temporary name and
-renamed, so an interrupted run never leaves half a model behind. Delete the
-folder to force a retrain.
+``$KERAS_GEN_CACHE`` defaults to ``~/.cache/keras_gen``. :func:`load_classifier`
+checks the hash before loading and retrains (about a minute on 2 CPU cores)
+when a file is absent, truncated or changed. The folder is written beside its
+place and swapped in, so an interrupted run never leaves half a model behind.
+A cache of the older layout (``fashion_mnist_classifier.keras`` with a
+``.sha256`` sidecar file) is still read. Delete the folder to force a retrain.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -33,7 +33,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from keras_gen import _checks, data
+from keras_gen import _checks, data, model_folder
+from keras_gen._files import FileFormatError, sha256_file
 
 CACHE_ENV_VAR = "KERAS_GEN_CACHE"
 #: Width of the penultimate Dense layer, whose activations are the features.
@@ -62,14 +63,29 @@ def cache_dir() -> Path:
     return Path(root) / "classifiers"
 
 
-def classifier_path(dataset: str = "fashion_mnist") -> Path:
-    """Where the classifier for ``dataset`` is cached (the ``.keras`` file).
+def classifier_folder(dataset: str = "fashion_mnist") -> Path:
+    """The model folder that caches the classifier for ``dataset``.
 
     Example:
-        >>> classifier_path("mnist").name
-        'mnist_classifier.keras'
+        >>> classifier_folder("mnist").name
+        'mnist_classifier'
     """
-    data._check_choice("dataset", dataset, data.DATASETS)
+    _checks.check_choice("dataset", dataset, data.DATASETS)
+    return cache_dir() / f"{dataset}_classifier"
+
+
+def classifier_path(dataset: str = "fashion_mnist") -> Path:
+    """Where the classifier for ``dataset`` is cached (its ``model.keras``).
+
+    Example:
+        >>> classifier_path("mnist").parts[-2:]
+        ('mnist_classifier', 'model.keras')
+    """
+    return classifier_folder(dataset) / model_folder.MODEL_FILE
+
+
+def _legacy_path(dataset: str) -> Path:
+    """The cache file of the older layout (with a ``.sha256`` sidecar)."""
     return cache_dir() / f"{dataset}_classifier.keras"
 
 
@@ -143,38 +159,53 @@ def train_quality_classifier(
     return model, float(accuracy)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _checksum_ok(path: Path) -> bool:
+    """Whether an old-layout ``.keras`` file matches its ``.sha256`` sidecar."""
     sidecar = path.with_name(path.name + ".sha256")
     if not (path.is_file() and sidecar.is_file()):
         return False
-    recorded = sidecar.read_text().split()
-    return bool(recorded) and recorded[0] == _sha256(path)
+    recorded = sidecar.read_text(errors="replace").split()
+    return bool(recorded) and recorded[0] == sha256_file(path)
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(handle, "wb") as file:
-        file.write(payload)
-    os.chmod(temporary, 0o644)  # mkstemp makes files private; a cache need not be
-    os.replace(temporary, path)
+def _save(model: keras.Model, folder: Path, card: dict | None = None) -> None:
+    """Cache ``model`` as a model folder (swapped in whole)."""
+    model_folder.save_folder(folder, model, card, what="classifier folder")
 
 
-def _save(model: keras.Model, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=path.parent) as folder:
-        staging = Path(folder) / path.name
-        model.save(staging)
-        payload = staging.read_bytes()
-    digest = hashlib.sha256(payload).hexdigest()
-    _atomic_write(path, payload)
-    # The sidecar is written last: a model without a matching sidecar is retrained.
-    _atomic_write(
-        path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode()
-    )
+def _load_cached(dataset: str):
+    """The cached classifier, or ``None`` (with a warning if it is damaged)."""
+    folder = classifier_folder(dataset)
+    if os.path.lexists(folder):
+        try:
+            contents = model_folder.load_folder(
+                folder,
+                what="classifier folder",
+                tokenizer=False,
+            )
+            return model_folder.load_model(contents.model_path)
+        except (FileNotFoundError, FileFormatError) as error:
+            warnings.warn(
+                f"The cached classifier in {folder} is damaged ({error}); "
+                "training a new one.",
+                stacklevel=3,
+            )
+            return None
+    legacy = _legacy_path(dataset)
+    if _checksum_ok(legacy):  # the older layout: one file and a sidecar
+        model = keras.models.load_model(legacy)  # safe_mode stays on
+        try:  # kept in the new layout from now on; the old file stays
+            _save(model, folder, {"dataset": dataset, "from": legacy.name})
+        except (OSError, ValueError):
+            pass  # a read-only cache, or another process did it first
+        return model
+    if legacy.exists():
+        warnings.warn(
+            f"The cached classifier {legacy} does not match its .sha256 "
+            "sidecar; training a new one.",
+            stacklevel=3,
+        )
+    return None
 
 
 def load_classifier(dataset: str = "fashion_mnist", retrain: bool = False):
@@ -196,18 +227,10 @@ def load_classifier(dataset: str = "fashion_mnist", retrain: bool = False):
         >>> # model = load_classifier("fashion_mnist")
         >>> # model.get_layer("features").units  -> 64
     """
-    path = classifier_path(dataset)
     if not retrain and dataset in _LOADED:
         return _LOADED[dataset]
-    if not retrain and _checksum_ok(path):
-        model = keras.models.load_model(path)  # safe_mode stays on
-    else:
-        if path.exists() and not retrain:
-            warnings.warn(
-                f"The cached classifier {path} does not match its .sha256 "
-                "sidecar; training a new one.",
-                stacklevel=2,
-            )
+    model = None if retrain else _load_cached(dataset)
+    if model is None:
         start = time.perf_counter()
         model, accuracy = train_quality_classifier(dataset)
         if accuracy < MIN_TEST_ACCURACY:
@@ -216,11 +239,18 @@ def load_classifier(dataset: str = "fashion_mnist", retrain: bool = False):
                 f"{MIN_TEST_ACCURACY}. Received: accuracy={accuracy:.4f}. "
                 "Train longer: train_quality_classifier(dataset, epochs=6)."
             )
-        _save(model, path)
+        folder = classifier_folder(dataset)
+        try:
+            _save(model, folder, {"dataset": dataset, "test_accuracy": accuracy})
+        except OSError:
+            # Another process swapped its own copy in at the same moment: use
+            # ours now, theirs from the cache next time.
+            if not model_folder.is_complete(folder):
+                raise
         print(
             f"keras_gen: trained the {dataset} quality classifier in "
             f"{time.perf_counter() - start:.0f} s (test accuracy {accuracy:.3f}); "
-            f"cached in {path.parent}"
+            f"cached in {folder}"
         )
     # A new model replaces every cached view of the old one, so the metrics
     # never keep scoring with a stale classifier after retrain=True.

@@ -12,32 +12,31 @@ SHA-256 of ``model.keras``, checked on load. The project ships one,
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
+import tempfile  # noqa: F401  (used by the examples)
 
-import keras
-
-from keras_gen import conditional  # registers the model classes for loading
-from keras_gen._files import FileFormatError, dump_json, read_json, sha256_file
+from keras_gen import (
+    conditional,  # registers the model classes for loading
+    model_folder,
+)
+from keras_gen._files import data_path
+from keras_gen.model_folder import CARD_FILE, MODEL_FILE  # noqa: F401
 
 #: The trained designer that ships with the project (``make pretrained``).
-DEFAULT_DESIGNER_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "data",
-    "pretrained",
-    "fashion-designer",
-)
-MODEL_FILE = "model.keras"
-CARD_FILE = "card.json"
+DEFAULT_DESIGNER_DIR = data_path("pretrained", "fashion-designer")
+#: The model classes a designer folder holds.
+DESIGNER_CLASSES = ("ConditionalGAN", "ConditionalVAE")
+_REMAKE = "Rebuild it with `make pretrained`."
 
 
 def save_designer(folder: str, model, card: dict) -> str:
     """Write ``model.keras`` and ``card.json`` into ``folder``, all or nothing.
 
-    The files are written to a hidden temporary folder beside ``folder`` and
-    renamed into place at the end, so an interrupted save leaves no half
-    folder. The card gets the SHA-256 of ``model.keras`` (key ``"sha256"``),
-    which :func:`load_designer` checks. The optimizer state is not saved.
+    The folder format and the atomic swap are
+    :mod:`keras_gen.model_folder`'s: the files are written to a hidden
+    temporary folder beside ``folder`` and swapped in at the end, so an
+    interrupted save leaves the old folder or the new one. The card gets the
+    SHA-256 of ``model.keras`` (key ``"sha256"``), which :func:`load_designer`
+    checks. The optimizer state is not saved.
 
     Args:
         folder: Destination; must be missing, empty, or a designer folder
@@ -56,57 +55,26 @@ def save_designer(folder: str, model, card: dict) -> str:
         >>> sorted(os.listdir(folder))
         ['card.json', 'model.keras']
     """
-    model = conditional._check_model(model)
-    return save_model_folder(folder, model, card, "designer")
+    if not isinstance(model, (conditional.ConditionalGAN, conditional.ConditionalVAE)):
+        raise ValueError(
+            "Expected a ConditionalGAN or ConditionalVAE from keras_gen.conditional. "
+            f"Received: model of type {type(model).__name__}"
+        )
+    return save_model_folder(folder, model, card, "designer folder")
 
 
 def save_model_folder(folder: str, model, card: dict, what: str = "model") -> str:
     """:func:`save_designer` for any registered Keras model (no type check).
 
-    ``what`` names the folder's kind in error messages.
+    ``what`` names the folder's kind in error messages. Kept for callers of
+    the old name; new code calls :func:`keras_gen.model_folder.save_folder`.
     """
     if not isinstance(card, dict):
         raise ValueError(
             f"Expected card to be a dict. Received: card of type {type(card).__name__}"
         )
-    dump_json(card)  # not JSON: fail before writing anything
-    folder = os.path.abspath(os.fspath(folder))
-    if os.path.exists(folder) and (
-        not os.path.isdir(folder)
-        or not set(os.listdir(folder)) <= {MODEL_FILE, CARD_FILE}
-    ):
-        raise ValueError(
-            f"Expected folder to be missing, empty or a {what} folder (only "
-            f"{MODEL_FILE} and {CARD_FILE}). Received: folder={folder!r}, which "
-            "holds other files. Choose another folder."
-        )
-    parent, name = os.path.split(folder)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{name}.partial-", dir=parent)
-    try:
-        os.chmod(staging, 0o755)
-        copy = model.__class__.from_config(model.get_config())  # no optimizer
-        copy.set_weights(model.get_weights())
-        copy.save(os.path.join(staging, MODEL_FILE))
-        card = {**card, "sha256": sha256_file(os.path.join(staging, MODEL_FILE))}
-        with open(os.path.join(staging, CARD_FILE), "w", encoding="utf-8") as f:
-            f.write(dump_json(card))
-        backup = None
-        if os.path.exists(folder):  # set aside, so a failure can put it back
-            backup = tempfile.mkdtemp(prefix=f".{name}.old-", dir=parent)
-            os.replace(folder, backup)
-        try:
-            os.replace(staging, folder)
-        except BaseException:
-            if backup is not None and not os.path.exists(folder):
-                os.replace(backup, folder)
-            raise
-        if backup is not None:
-            shutil.rmtree(backup)
-    finally:
-        if os.path.exists(staging):
-            shutil.rmtree(staging)
-    return folder
+    what = what if what.endswith("folder") else f"{what} folder"
+    return model_folder.save_folder(folder, model, card, what=what)
 
 
 def load_designer(folder: str | None = None):
@@ -116,11 +84,14 @@ def load_designer(folder: str | None = None):
         folder: Default :data:`DEFAULT_DESIGNER_DIR`, the shipped model.
 
     Returns:
-        ``(model, card)``; the model is loaded with ``safe_mode`` on.
+        ``(model, card)``; the model is loaded with ``safe_mode`` on, and the
+        card is returned without its ``"sha256"`` entry.
 
     Raises:
         FileNotFoundError: The folder or one of its files is missing.
-        FileFormatError: The model file does not match the card's SHA-256.
+        keras_gen._files.FileFormatError: The card is damaged, the model file
+            does not match the card's SHA-256, or the folder is of another
+            kind (the message says which function loads it).
 
     Example:
         >>> model, card = load_designer()
@@ -128,32 +99,26 @@ def load_designer(folder: str | None = None):
         True
     """
     folder = os.fspath(folder if folder is not None else DEFAULT_DESIGNER_DIR)
-    return load_model_folder(folder, "designer folder")
+    contents = model_folder.load_folder(
+        folder,
+        what="designer folder",
+        tokenizer=False,
+        expect=DESIGNER_CLASSES,
+        remake=_REMAKE,
+    )
+    return model_folder.load_model(contents.model_path, _REMAKE), contents.card
 
 
 def load_model_folder(folder: str, what: str = "model folder"):
     """:func:`load_designer` for any folder of :func:`save_model_folder`.
 
+    Kept for callers of the old name; new code calls
+    :func:`keras_gen.model_folder.load_folder`.
+
     Returns:
         ``(model, card)``, the model loaded with ``safe_mode`` on.
     """
-    folder = os.fspath(folder)
-    remake = " Rebuild it with `make pretrained`."
-    missing = [
-        n
-        for n in (MODEL_FILE, CARD_FILE)
-        if not os.path.isfile(os.path.join(folder, n))
-    ]
-    if missing:
-        raise FileNotFoundError(
-            f"Expected a {what} with {MODEL_FILE} and {CARD_FILE}. "
-            f"Received: {folder!r}, missing {', '.join(missing)}.{remake}"
-        )
-    card = read_json(os.path.join(folder, CARD_FILE), f"{what}'s card", 1 << 20)
-    path = os.path.join(folder, MODEL_FILE)
-    if not isinstance(card, dict) or card.get("sha256") != sha256_file(path):
-        raise FileFormatError(
-            f"{path} is damaged or was changed: its SHA-256 does not match the "
-            f"one {CARD_FILE} records.{remake}"
-        )
-    return keras.models.load_model(path), card  # safe_mode stays on
+    contents = model_folder.load_folder(
+        os.fspath(folder), what=what, tokenizer=False, remake=_REMAKE
+    )
+    return model_folder.load_model(contents.model_path, _REMAKE), contents.card

@@ -52,6 +52,10 @@ DEFAULT_MAX_NEW_TOKENS = 50
 MAX_NEW_TOKENS = 10_000
 #: Rows decoded together; more run batch after batch, so memory stays bounded.
 DEFAULT_BATCH_SIZE = 64
+#: The most continuations one pipeline call returns per prompt: each is
+#: decoded token by token, so the time grows with their number; ask again
+#: with another seed for more.
+MAX_RETURN_SEQUENCES = 100
 #: Above this many new tokens in total, a progress bar is shown.
 PROGRESS_THRESHOLD = 5_000
 
@@ -523,8 +527,9 @@ class TextGenerationPipeline:
             top_k: Sample among the ``top_k`` most likely tokens only.
             top_p: Sample from the smallest set of tokens whose probability
                 adds up to ``top_p`` (``0 < top_p <= 1``).
-            num_return_sequences: Continuations per prompt (sampling only:
-                greedy decoding has exactly one).
+            num_return_sequences: Continuations per prompt, at most
+                :data:`MAX_RETURN_SEQUENCES` (sampling only: greedy decoding
+                has exactly one).
             seed: Seed for sampling; the same seed gives the same text, and
                 sequence ``i`` depends only on ``(seed, i)``: the first of
                 ten sequences is the one you get when asking for one.
@@ -545,6 +550,12 @@ class TextGenerationPipeline:
         num_return_sequences = _checks.check_int(
             "num_return_sequences", num_return_sequences, minimum=1
         )
+        if num_return_sequences > MAX_RETURN_SEQUENCES:
+            raise ValueError(
+                f"Expected num_return_sequences <= {MAX_RETURN_SEQUENCES}. Received: "
+                f"num_return_sequences={num_return_sequences:,}. Each sequence is "
+                "decoded token by token; for more, call again with another seed."
+            )
         do_sample = sampling.check_settings(
             do_sample, temperature, top_k, top_p, vocab_size=self.model.vocab_size
         )

@@ -14,7 +14,9 @@ grade, a score where higher means "more likely correct", two ways:
   texts (:func:`answer_texts`) labelled by execution;
 
 :func:`make_grading_sets` makes the answers to train, calibrate and test
-on, with the test's requests held out of fine-tuning. The measures:
+on, with the test's requests held out of fine-tuning (their answers are
+made by the package, so they run in this process: ``make_answers``'s
+``isolated=False``). The measures:
 :func:`roc_auc` and :func:`roc_curve` (how well a score
 ranks correct answers above wrong ones, whatever the threshold),
 :func:`best_threshold` (chosen on answers the test never sees) and
@@ -28,7 +30,7 @@ from keras import ops
 
 from keras_gen import finetune as ft
 from keras_gen._checks import check_int, check_seed
-from keras_gen.grading import make_answers, make_test_inputs
+from keras_gen.grading import make_answers, make_test_inputs, short_repr
 from keras_gen.tasks import CODE_TEMPLATES, CODE_VARIABLES, make_code_pairs
 
 
@@ -236,7 +238,7 @@ def _check_answers(answers) -> list:
     ):
         raise ValueError(
             "Expected a non-empty list of GradedAnswer (keras_gen.grading."
-            f"make_answers). Received: {answers!r:.80}"
+            f"make_answers). Received: {short_repr(answers, 80)}"
         )
     return answers
 

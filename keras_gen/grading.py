@@ -9,7 +9,18 @@ truth is what the code computes. This module makes that truth for notebook
 * :func:`make_test_inputs`: seeded lists of integers for every variable name;
 * :func:`grade_answer`: runs an answer and the reference answer on every
   test input in the restricted evaluator (:mod:`keras_gen.sandbox`) and
-  compares the values (:func:`same_value`);
+  compares the values (:func:`same_value`). A learner's answer runs in a
+  child process with CPU and memory limits
+  (:func:`keras_gen.isolation.run_isolated`, the default ``isolated=True``);
+  the answers this module makes itself (:func:`make_answers`) run in this
+  process (``isolated=False``), about twice as fast
+  (``benchmarks/sandbox_isolation.py``), since nobody but the package
+  wrote them. The reference, the course's own, always runs in
+  this process. Whatever an answer does, the reason comes back within
+  :data:`REASON_CHARS` characters: values are shown with a bounded
+  ``reprlib`` (a value is never formatted in full), the answer's own error
+  text is cut, and a value nested too deeply to compare is a wrong answer,
+  not a ``RecursionError``;
 * :func:`make_answers`: for each request, the reference, correct rewrites of
   it, and realistic wrong answers made by mutating its syntax tree:
   ``off_by_one`` (a number or a boundary moved by one), ``wrong_operator``
@@ -26,12 +37,15 @@ from __future__ import annotations
 import ast
 import copy
 import dataclasses
+import itertools
 import math
 import re
+import reprlib
 
 import numpy as np
 
 from keras_gen._checks import check_int, check_seed
+from keras_gen.isolation import OpaqueValue, run_isolated
 from keras_gen.sandbox import (
     ExpressionLimitError,
     UnsafeExpressionError,
@@ -86,6 +100,69 @@ _COMPARE_SWAPS = {
     ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq,
 }  # fmt: skip
 _BOUNDARY_SWAPS = {ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Lt: ast.LtE, ast.LtE: ast.Lt}
+
+
+#: The longest reason :func:`grade_answer` gives, in characters.
+REASON_CHARS = 500
+
+
+class _ShortRepr(reprlib.Repr):
+    """``reprlib`` that never formats a whole value.
+
+    Huge integers and objects other than plain data are named, not printed.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.maxlevel, self.maxstring, self.maxother, self.maxlong = 4, 60, 60, 60
+        self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 8
+        self.maxdict = 6
+
+    def repr_int(self, x, level):
+        if x.bit_length() > 256:  # str(int) of a long one is slow, or refused
+            return f"<int of {x.bit_length()} bits>"
+        return super().repr_int(x, level)
+
+    def repr_instance(self, x, level):
+        if x is None or isinstance(x, (bool, float, OpaqueValue)):
+            return repr(x)  # an OpaqueValue is named as the object it was
+        name = type(x).__name__
+        if name in ("dict_keys", "dict_values", "dict_items"):
+            items = list(itertools.islice(x, self.maxlist + 1))
+            return f"{name}({self.repr_list(items, level)})"
+        return f"<{name} object>"
+
+
+_SHORT_REPR = _ShortRepr()
+
+
+def short_repr(value, limit: int = 60) -> str:
+    """``repr(value)`` within ``limit`` characters, without building the whole.
+
+    Example:
+        >>> short_repr(list(range(100)))
+        '[0, 1, 2, 3, 4, 5, 6, 7, ...]'
+        >>> short_repr([[[[[0]]]]])
+        '[[[[...]]]]'
+    """
+    try:
+        text = _SHORT_REPR.repr(value)
+    except Exception:  # noqa: BLE001  (a value that cannot be shown)
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _cut(text: str, limit: int = REASON_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 4] + " ..."
+
+
+def _error_text(error: BaseException) -> str:
+    """The answer's error message, cut, without formatting a huge argument."""
+    if all(a is None or isinstance(a, (bool, int, float, str)) for a in error.args):
+        if not any(isinstance(a, int) and a.bit_length() > 256 for a in error.args):
+            return _cut(str(error))
+    return _cut(short_repr(error.args[0] if len(error.args) == 1 else error.args,
+                           REASON_CHARS))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,7 +270,12 @@ def same_value(a, b) -> bool:
         return isinstance(x, (int, float)) and not isinstance(x, bool)
 
     if is_number(a) and is_number(b):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        if isinstance(a, int) and isinstance(b, int):
+            return a == b  # exact, and no float overflow for huge integers
+        try:
+            return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+        except OverflowError:  # an integer too large for a float
+            return False
     if type(a) is not type(b):
         return False
     if isinstance(a, (list, tuple)):
@@ -209,7 +291,7 @@ def _check_inputs(inputs) -> list[dict]:
     if not isinstance(inputs, (list, tuple)) or not inputs:
         raise ValueError(
             "Expected inputs to be a non-empty list of {name: value} dicts "
-            f"(see make_test_inputs). Received: {inputs!r:.80}"
+            f"(see make_test_inputs). Received: {short_repr(inputs, 80)}"
         )
     for i, env in enumerate(inputs):
         if not isinstance(env, dict):
@@ -260,7 +342,8 @@ def reference_values(reference: str, inputs) -> list:
     return values
 
 
-def grade_answer(answer: str, reference: str, inputs, expected=None):
+def grade_answer(answer: str, reference: str, inputs, expected=None, *,
+                 isolated: bool = True):
     """Run ``answer`` and ``reference`` on every input and compare the values.
 
     Args:
@@ -269,11 +352,19 @@ def grade_answer(answer: str, reference: str, inputs, expected=None):
         inputs: Test inputs (:func:`make_test_inputs`).
         expected: :func:`reference_values` for these inputs, to skip
             recomputing them when grading many answers to one request.
+        isolated: Run the answer in a child process with CPU and memory
+            limits (:func:`keras_gen.isolation.run_isolated`; the child
+            starts once per process, in about half a second). ``False``
+            runs it in this process
+            (:func:`keras_gen.sandbox.evaluate_expression`, about twice as
+            fast): only for answers the user running it wrote or chose,
+            such as those :func:`make_answers` makes.
 
     Returns:
         ``(correct, reason)``: ``reason`` says why it is wrong (the first
-        input where its value differs, its error, or why it was refused),
-        ``""`` when correct.
+        input where its value differs, its error, why it was refused or
+        stopped), at most :data:`REASON_CHARS` characters; ``""`` when
+        correct.
 
     Raises:
         ValueError: Bad arguments, or a reference that cannot be run.
@@ -299,21 +390,30 @@ def grade_answer(answer: str, reference: str, inputs, expected=None):
             f"Expected one reference value per input ({len(inputs)}). Received: "
             f"{len(expected)} values."
         )
+    run = run_isolated if isolated else evaluate_expression
     for i, (env, want) in enumerate(zip(inputs, expected, strict=True)):
         if want is None:
             continue
         try:
-            got = evaluate_expression(answer, env)
+            got = run(answer, env)
         except UnsafeExpressionError as error:
-            return False, f"refused: {error}"
+            return False, _cut(f"refused: {error}")
         except ExpressionLimitError as error:
-            return False, f"stopped: {error}"
+            return False, _cut(f"stopped: {error}")
+        except RecursionError:
+            return False, f"stopped: the answer nests too deeply on test input {i}"
         except Exception as error:  # noqa: BLE001  (the answer's own error)
-            return False, f"{type(error).__name__} on test input {i}: {error}"
-        if not same_value(got, want[0]):
+            return False, _cut(
+                f"{type(error).__name__} on test input {i}: {_error_text(error)}"
+            )
+        try:
+            same = same_value(got, want[0])
+        except RecursionError:
+            return False, f"stopped: its value on test input {i} nests too deeply"
+        if not same:
             return False, (
-                f"differs on test input {i}: expected {want[0]!r:.60}, got "
-                f"{got!r:.60}"
+                f"differs on test input {i}: expected {short_repr(want[0])}, got "
+                f"{short_repr(got)}"
             )
     return True, ""
 
@@ -510,7 +610,8 @@ def _template_rewrites(reference: str) -> list[str]:
     return []
 
 
-def make_answers(pairs=None, per_kind: int = 1, seed: int = 0, inputs=None):
+def make_answers(pairs=None, per_kind: int = 1, seed: int = 0, inputs=None, *,
+                 isolated: bool = False):
     r"""Answers to code requests, right and wrong, each labelled by running it.
 
     For each ``(prompt, completion)`` pair: the reference itself, its
@@ -524,6 +625,9 @@ def make_answers(pairs=None, per_kind: int = 1, seed: int = 0, inputs=None):
         per_kind: Wrong answers drawn per kind and request.
         seed: Seed for the draws.
         inputs: Test inputs; default :func:`make_test_inputs` (8, seed 0).
+        isolated: Run the answers in a child process
+            (:func:`grade_answer`). Off by default: this function made them
+            itself, from the references, so they run in this process.
 
     Returns:
         A list of :class:`GradedAnswer`, request by request.
@@ -553,7 +657,7 @@ def make_answers(pairs=None, per_kind: int = 1, seed: int = 0, inputs=None):
         )):
             raise ValueError(
                 f"Expected pairs of (prompt, completion) strings. Received: "
-                f"pairs[{i}]={pair!r:.80}"
+                f"pairs[{i}]={short_repr(pair, 80)}"
             )
         prompt, reference = pair[0], pair[1].strip()
         expected = reference_values(reference, inputs)
@@ -565,7 +669,8 @@ def make_answers(pairs=None, per_kind: int = 1, seed: int = 0, inputs=None):
             for j in rng.permutation(len(options))[:per_kind]:
                 candidates.append((kind, options[j]))
         for kind, answer in candidates:
-            correct, why = grade_answer(answer, reference, inputs, expected)
+            correct, why = grade_answer(answer, reference, inputs, expected,
+                                        isolated=isolated)
             graded.append(GradedAnswer(prompt, reference, answer, kind, correct, why))
     return graded
 

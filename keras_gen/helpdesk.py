@@ -34,13 +34,10 @@ import dataclasses
 import os
 import re
 
+from keras_gen._files import data_path, utf8_error_where
+
 #: The shipped held-out questions (written for this project; data/README.md).
-QUESTIONS_FILE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "data",
-    "helpdesk",
-    "questions.tsv",
-)
+QUESTIONS_FILE = data_path("helpdesk", "questions.tsv")
 #: The columns of :data:`QUESTIONS_FILE`, in order.
 QUESTION_COLUMNS = ("question", "topic_id", "alternative_id", "kind")
 #: What each question tests (the ``kind`` column).
@@ -298,51 +295,70 @@ alternative_id='', kind='no_keyword')
     known = {s.id for s in (load_help_sections() if sections is None else sections)}
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader, None)
-        if tuple(header or ()) != QUESTION_COLUMNS:
+        try:
+            return _read_questions(path, reader, known)
+        except csv.Error as error:  # e.g. a field over csv's 131,072 characters
             raise ValueError(
-                f"Expected {path} to start with the header "
-                f"{chr(9).join(QUESTION_COLUMNS)!r} (tab-separated). "
-                f"Received: {header!r}"
+                f"Expected {path} to be tab-separated text with fields of at most "
+                f"{csv.field_size_limit():,} characters. Received: {error} "
+                f"(line {reader.line_num}). Fix that line or restore the file "
+                "(`git checkout data/helpdesk`)."
+            ) from error
+        except UnicodeDecodeError as error:
+            raise ValueError(
+                f"Expected {path} to be UTF-8 text. Received: "
+                f"{utf8_error_where(path, error)}. Save it as UTF-8 or restore it "
+                "(`git checkout data/helpdesk`)."
+            ) from error
+
+
+def _read_questions(path: str, reader, known: set) -> list[HelpQuestion]:
+    """:func:`load_questions`' rules, row by row of a ``csv.reader``."""
+    header = next(reader, None)
+    if tuple(header or ()) != QUESTION_COLUMNS:
+        raise ValueError(
+            f"Expected {path} to start with the header "
+            f"{chr(9).join(QUESTION_COLUMNS)!r} (tab-separated). "
+            f"Received: {header!r:.300}"
+        )
+    questions, seen = [], {}
+    for line_number, row in enumerate(reader, start=2):
+        where = f"{path}, line {line_number}"
+        if len(row) != len(QUESTION_COLUMNS):
+            raise ValueError(
+                f"Expected {len(QUESTION_COLUMNS)} tab-separated fields in "
+                f"{where}. Received: {len(row)} fields {row!r}"
             )
-        questions, seen = [], {}
-        for line_number, row in enumerate(reader, start=2):
-            where = f"{path}, line {line_number}"
-            if len(row) != len(QUESTION_COLUMNS):
+        question = HelpQuestion(*(field.strip() for field in row))
+        if not question.question:
+            raise ValueError(f"Expected a question in {where}. Received: ''")
+        for name in ("topic_id", "alternative_id"):
+            value = getattr(question, name)
+            if (value or name == "topic_id") and value not in known:
                 raise ValueError(
-                    f"Expected {len(QUESTION_COLUMNS)} tab-separated fields in "
-                    f"{where}. Received: {len(row)} fields {row!r}"
+                    f"Expected {name} in {where} to be a section id of the "
+                    f"help topics (see load_help_sections()). Received: "
+                    f"{name}={value!r}"
                 )
-            question = HelpQuestion(*(field.strip() for field in row))
-            if not question.question:
-                raise ValueError(f"Expected a question in {where}. Received: ''")
-            for name in ("topic_id", "alternative_id"):
-                value = getattr(question, name)
-                if (value or name == "topic_id") and value not in known:
-                    raise ValueError(
-                        f"Expected {name} in {where} to be a section id of the "
-                        f"help topics (see load_help_sections()). Received: "
-                        f"{name}={value!r}"
-                    )
-            if question.alternative_id == question.topic_id:
-                raise ValueError(
-                    f"Expected alternative_id in {where} to differ from topic_id "
-                    f"(leave it empty if there is none). Received: both "
-                    f"{question.topic_id!r}"
-                )
-            if question.kind not in QUESTION_KINDS:
-                raise ValueError(
-                    f"Expected kind in {where} to be one of {list(QUESTION_KINDS)}."
-                    f" Received: kind={question.kind!r}"
-                )
-            key = _normalised(question.question.lower())
-            if key in seen:
-                raise ValueError(
-                    f"Expected every question once. Received: {where} repeats "
-                    f"line {seen[key]} ({question.question!r})."
-                )
-            seen[key] = line_number
-            questions.append(question)
+        if question.alternative_id == question.topic_id:
+            raise ValueError(
+                f"Expected alternative_id in {where} to differ from topic_id "
+                f"(leave it empty if there is none). Received: both "
+                f"{question.topic_id!r}"
+            )
+        if question.kind not in QUESTION_KINDS:
+            raise ValueError(
+                f"Expected kind in {where} to be one of {list(QUESTION_KINDS)}."
+                f" Received: kind={question.kind!r}"
+            )
+        key = _normalised(question.question.lower())
+        if key in seen:
+            raise ValueError(
+                f"Expected every question once. Received: {where} repeats "
+                f"line {seen[key]} ({question.question!r})."
+            )
+        seen[key] = line_number
+        questions.append(question)
     if not questions:
         raise ValueError(f"Expected at least one question in {path}. Received: none")
     return questions

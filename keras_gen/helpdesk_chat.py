@@ -29,26 +29,38 @@ fine-tuned model that ``keras-gen chat`` loads.
 from __future__ import annotations
 
 import dataclasses
-import os
 import random
 import re
 
 from keras_gen._checks import check_int, check_seed
-from keras_gen.chat import flatten, format_chat, parse_reply, truncate_words
+from keras_gen._files import data_path
+from keras_gen.chat import (
+    END_OF_TURN,
+    MIN_PASSAGE_CHARS,
+    ROLE_MARKERS,
+    flatten,
+    format_chat,
+    parse_reply,
+    truncate_words,
+)
 
 #: The fine-tuned help-desk model (``tools/train_helpdesk_chat.py``).
-CHAT_MODEL_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "data",
-    "pretrained",
-    "helpdesk-chat",
-)
+CHAT_MODEL_DIR = data_path("pretrained", "helpdesk-chat")
 #: Characters of a section's text put in the prompt as its passage.
 PASSAGE_CHARS = 100
 #: Longest reply, in characters (tokens of the char-level tokenizer).
 REPLY_CHARS = 72
 #: The shipped GPT's context window, in characters.
 CONTEXT_CHARS = 256
+#: The longest question :func:`chat_prompt` takes: what the context leaves
+#: after the reply, the shortest passage and the role markers (117).
+MAX_QUESTION_CHARS = (
+    CONTEXT_CHARS
+    - REPLY_CHARS
+    - len(ROLE_MARKERS["passage"]) - MIN_PASSAGE_CHARS - len(END_OF_TURN)
+    - len(ROLE_MARKERS["user"]) - len(END_OF_TURN)
+    - len(ROLE_MARKERS["assistant"].rstrip())
+)
 
 #: Question templates for the synthetic training conversations; ``{title}``
 #: is the section's title in lower case, without quote marks.
@@ -192,11 +204,31 @@ def chat_prompt(question: str, passage: str, history=()) -> str:
         User: what is pass
         Assistant:|
     """
+    check_question_length(question)
     turns = [{"role": "passage", "content": passage}, *history,
              {"role": "user", "content": question}]
     return format_chat(
         turns, max_chars=CONTEXT_CHARS - REPLY_CHARS, passage_chars=PASSAGE_CHARS
     )
+
+
+def check_question_length(question) -> None:
+    """Refuse a question longer than :data:`MAX_QUESTION_CHARS`, saying why.
+
+    Example:
+        >>> check_question_length("what is pass")  # fine: returns None
+        >>> check_question_length("x" * 500)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected a question of at most 117 characters. Received: 500...
+    """
+    if isinstance(question, str) and len(question.strip()) > MAX_QUESTION_CHARS:
+        raise ValueError(
+            f"Expected a question of at most {MAX_QUESTION_CHARS} characters. "
+            f"Received: {len(question.strip()):,} characters. The model reads "
+            f"{CONTEXT_CHARS} characters in all: the help text, the question and "
+            f"its {REPLY_CHARS}-character reply. Ask a shorter question."
+        )
 
 
 def prompt_passage(prompt: str) -> str:
@@ -309,9 +341,7 @@ class HelpDesk:
         Returns:
             One :class:`Answer` per question.
         """
-        import numpy as np
-
-        from keras_gen.generation import generate_ids
+        from keras_gen.finetune import greedy_complete
 
         questions = list(questions)
         if not questions or not all(isinstance(q, str) and q.strip()
@@ -320,6 +350,8 @@ class HelpDesk:
                 "Expected a non-empty list of non-empty questions. Received: "
                 f"{questions!r}"
             )
+        for question in questions:  # before retrieval reads a megabyte
+            check_question_length(question)
         histories = [()] * len(questions) if histories is None else list(histories)
         if len(histories) != len(questions):
             raise ValueError(
@@ -340,13 +372,10 @@ class HelpDesk:
                 " outside the tokenizer's alphabet take several). Shorten the "
                 "question."
             )
-        # The one decoding path (greedy, key/value cache), without a progress bar.
-        rows = generate_ids(self.model, encoded, REPLY_CHARS, do_sample=False,
-                            jit=False, verbose=False)
-        if len({len(e) for e in encoded}) == 1:  # equal lengths: one 2-D array
-            rows = list(np.atleast_2d(rows))
-        continuations = [self.tokenizer.decode(row[len(e):].tolist())
-                         for row, e in zip(rows, encoded, strict=True)]
+        # The one greedy completion (one batch, key/value cache), without a
+        # progress bar; parse_reply finds where the reply ends.
+        continuations = greedy_complete(self.model, self.tokenizer, prompts,
+                                        REPLY_CHARS, stop=None, verbose=False)
         return [
             Answer(q.strip(), i, prompt_passage(p), p, parse_reply(c))
             for q, i, p, c in zip(questions, ids, prompts, continuations, strict=True)

@@ -24,8 +24,6 @@ RDKit as MOSES does.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -33,13 +31,12 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from keras_gen import _checks
-from keras_gen._files import FileFormatError, read_json
-from keras_gen.tokenizers import Tokenizer
+from keras_gen._files import data_path, read_verified
+from keras_gen.tokenizers import Tokenizer, register_tokenizer
 from keras_gen.transformer import GPTConfig
 
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 #: Where ``tools/vendor_moses.py`` writes the MOSES subset.
-MOSES_DIR = os.path.join(_ROOT, "data", "moses")
+MOSES_DIR = data_path("moses")
 #: SHA-256 of each file's decompressed text, and its molecule count.
 MOSES_FILES = {
     "train": (
@@ -54,7 +51,9 @@ MOSES_FILES = {
     ),
 }
 #: The shipped SMILES GPT (``make pretrained`` rebuilds it).
-SMILES_GPT_DIR = os.path.join(_ROOT, "data", "pretrained", "moses-smiles-gpt")
+SMILES_GPT_DIR = data_path("pretrained", "moses-smiles-gpt")
+#: Bytes of each file's decompressed text (:func:`load_moses` reads no more).
+MOSES_SIZES = {"train": 3_683_924, "test": 184_768}
 
 #: The shipped SMILES GPT's shape: 4 blocks, 4 heads, 128 wide (the "baby"
 #: GPT's width and depth, :meth:`GPTConfig.preset`), 56 tokens of context (the
@@ -96,7 +95,8 @@ def load_moses(split: str = "train", limit: int | None = None, data_dir=None):
     Raises:
         FileNotFoundError: The file is missing (rebuild it with
             ``tools/vendor_moses.py``).
-        keras_gen._files.FileFormatError: (a ``ValueError``) The file's
+        keras_gen._files.FileFormatError: (a ``ValueError``) The file is
+            damaged (not gzip, a flipped byte, truncated, too long) or its
             SHA-256 differs from the pinned one.
 
     Example:
@@ -115,19 +115,7 @@ def load_moses(split: str = "train", limit: int | None = None, data_dir=None):
             f"Expected the MOSES {split} file at {path}. Received: no such file. "
             + remake
         )
-    try:
-        with gzip.open(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as error:
-        raise FileFormatError(
-            f"Could not read {path}: it is damaged ({error}). {remake}"
-        ) from error
-    actual = hashlib.sha256(raw).hexdigest()
-    if actual != expected:
-        raise FileFormatError(
-            f"Expected the SHA-256 of {path}'s text to be {expected}. Received: "
-            f"{actual}, so the file is damaged or was changed. {remake}"
-        )
+    raw = read_verified(path, expected, MOSES_SIZES[split], remake=remake)
     smiles = raw.decode("ascii").split()
     assert len(smiles) == count  # implied by the hash
     return smiles if limit is None else smiles[:limit]
@@ -185,6 +173,7 @@ class SmilesTokenizer(Tokenizer):
     """
 
     kind = "smiles"
+    spec_keys = ("tokens",)
 
     def __init__(self, tokens: Sequence[str]):
         tokens = list(tokens) if isinstance(tokens, (list, tuple)) else tokens
@@ -257,29 +246,8 @@ class SmilesTokenizer(Tokenizer):
     def to_dict(self) -> dict:  # noqa: D102
         return {"tokens": self.tokens[2:]}
 
-    @classmethod
-    def load(cls, path: str) -> SmilesTokenizer:
-        """Read a file written by :meth:`save`, checking its fields."""
-        data = read_json(os.fspath(path), "tokenizer file", 1 << 20)
-        if not isinstance(data, dict):
-            received = type(data).__name__
-        elif set(data) != {"kind", "tokens"}:
-            received = f"keys {sorted(data)}"
-        elif data["kind"] != cls.kind:
-            received = f"kind={data['kind']!r}"
-        else:
-            received = None
-        if received is not None:
-            raise FileFormatError(
-                f"Expected the tokenizer file {path} to be a JSON object with the "
-                f"keys 'kind' ({cls.kind!r}) and 'tokens'. Received: {received}"
-            )
-        try:
-            return cls(data["tokens"])
-        except ValueError as error:
-            raise FileFormatError(
-                f"The tokenizer file {path} is not valid: {error}"
-            ) from error
+
+register_tokenizer(SmilesTokenizer)  # tokenizer_from_dict rebuilds kind 'smiles'
 
 
 def molecule_windows(
@@ -448,6 +416,12 @@ def load_smiles_gpt(folder=None):
     return pretrained.load_pretrained(folder, tokenizer_loader=SmilesTokenizer.load)
 
 
+#: The largest cell :func:`draw_molecules` draws, in pixels per side.
+MAX_DRAW_SIZE = 2000
+#: The most pixels in one :func:`draw_molecules` picture (about 64 MB as RGBA).
+MAX_DRAW_PIXELS = 16_000_000
+
+
 def draw_molecules(
     smiles: Sequence[str], mols_per_row: int = 4, size: int = 200, legends=None
 ):
@@ -456,7 +430,9 @@ def draw_molecules(
     Args:
         smiles: SMILES strings; invalid ones are skipped.
         mols_per_row: Molecules per row.
-        size: Width and height of each cell in pixels.
+        size: Width and height of each cell in pixels, ``16 ..``
+            :data:`MAX_DRAW_SIZE`; the whole picture holds at most
+            :data:`MAX_DRAW_PIXELS`.
         legends: Optional captions, one per entry of ``smiles``.
 
     Returns:
@@ -472,7 +448,7 @@ def draw_molecules(
     from keras_gen.molecule_metrics import to_molecule
 
     mols_per_row = _checks.check_int("mols_per_row", mols_per_row, minimum=1)
-    size = _checks.check_int("size", size, minimum=16)
+    size = _checks.check_int("size", size, minimum=16, maximum=MAX_DRAW_SIZE)
     if isinstance(smiles, str):
         raise ValueError(
             "Expected smiles to be a list of SMILES strings. Received: one str; "
@@ -490,6 +466,16 @@ def draw_molecules(
         raise ValueError(
             f"Expected at least one valid molecule to draw. Received: {len(smiles)} "
             "SMILES, none valid."
+        )
+    # RDKit's grid is mols_per_row cells wide even with fewer molecules.
+    rows = -(-len(chosen) // mols_per_row)
+    pixels = mols_per_row * rows * size * size
+    if pixels > MAX_DRAW_PIXELS:
+        raise ValueError(
+            f"Expected a picture of at most {MAX_DRAW_PIXELS:,} pixels. Received: "
+            f"{rows} row(s) of mols_per_row={mols_per_row} cells of size={size}, "
+            f"{pixels:,} pixels. Draw fewer molecules, or lower mols_per_row or "
+            "size."
         )
     return Draw.MolsToGridImage(
         [mol for mol, _ in chosen],

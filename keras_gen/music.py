@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from keras_gen import _checks
-from keras_gen._files import FileFormatError, read_json
+from keras_gen._files import FileFormatError, data_path, read_json
 from keras_gen.transformer import GPTConfig
 
 #: Lowest and highest MIDI pitch with a token (C3 .. C7).
@@ -72,12 +72,7 @@ MELODY_GPT = GPTConfig(
 C_MAJOR_PITCH_CLASSES = frozenset({0, 2, 4, 5, 7, 9, 11})
 
 #: The shipped melodies (see ``data/README.md``) and their SHA-256.
-CHORALES_FILE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "data",
-    "chorales",
-    "bach_soprano_melodies.json",
-)
+CHORALES_FILE = data_path("chorales", "bach_soprano_melodies.json")
 CHORALES_SHA256 = "5d95b412dbf733a2a6e8fb076beb966c17cc23224d260deed8cfb79d5db16bb7"
 _MAX_FILE_BYTES = 10_000_000
 

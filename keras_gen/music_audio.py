@@ -28,6 +28,11 @@ MELODY_FORMATS = {".mid": "midi", ".midi": "midi", ".musicxml": "musicxml",
                   ".xml": "musicxml"}
 #: Relative loudness of the harmonics 1, 2, 3, 4 (a soft organ-like tone).
 HARMONICS = (1.0, 0.5, 0.25, 0.125)
+#: The longest waveform :func:`melody_to_audio` makes: 10 minutes at 22,050
+#: samples a second (53 MB of float32; the synthesis briefly needs a few
+#: times that). A whole note at 1 bpm and 192 kHz would otherwise ask for
+#: 46 million samples per note.
+MAX_AUDIO_SAMPLES = 22050 * 600
 
 
 def melody_to_stream(melody, tempo_bpm: float = 80.0, key: str = "C"):
@@ -117,6 +122,10 @@ def melody_to_audio(
         sample_rate: Samples per second, ``8000 .. 192000``.
         volume: Peak amplitude, ``(0, 1]``.
 
+    Raises:
+        ValueError: A bad argument, or more than :data:`MAX_AUDIO_SAMPLES`
+            samples in all.
+
     Returns:
         ``(samples, sample_rate)``: float32 ``(num_samples,)`` in
         ``[-volume, volume]``, where ``num_samples`` is the melody's length in
@@ -136,9 +145,20 @@ def melody_to_audio(
         "volume", volume, minimum=0, maximum=1, min_inclusive=False
     )
     seconds_per_quarter = 60.0 / tempo_bpm
+    counts = [
+        int(round(duration * seconds_per_quarter * sample_rate))
+        for _, duration in melody
+    ]
+    if sum(counts) > MAX_AUDIO_SAMPLES:
+        seconds = sum(counts) / sample_rate
+        raise ValueError(
+            f"Expected at most {MAX_AUDIO_SAMPLES:,} samples (10 minutes at "
+            f"22,050 Hz). Received: a melody of {seconds:,.0f} s at tempo_bpm="
+            f"{tempo_bpm:g} and sample_rate={sample_rate:,}, {sum(counts):,} "
+            "samples. Raise tempo_bpm, lower sample_rate or shorten the melody."
+        )
     pieces = []
-    for pitch, duration in melody:
-        count = int(round(duration * seconds_per_quarter * sample_rate))
+    for (pitch, _), count in zip(melody, counts, strict=True):
         if pitch is None:
             pieces.append(np.zeros(count, "float32"))
             continue

@@ -22,7 +22,12 @@ import dataclasses
 import numpy as np
 
 from keras_gen._checks import check_float, check_int, check_seed
-from keras_gen.grading import grade_answer, make_test_inputs, wrong_answers
+from keras_gen.grading import (
+    grade_answer,
+    make_test_inputs,
+    short_repr,
+    wrong_answers,
+)
 from keras_gen.tasks import CODE_PROMPT, CODE_TEMPLATES, CODE_VARIABLES
 
 
@@ -195,7 +200,7 @@ class SimulatedLearner:
         ):
             raise ValueError(
                 "Expected skills to be a non-empty 1-D sequence of probabilities in "
-                f"[0, 1]. Received: {np.asarray(skills).tolist()!r:.80}"
+                f"[0, 1]. Received: {short_repr(np.asarray(skills).tolist(), 80)}"
             )
         self.skills = skills.copy()
         self.learn_rate = check_float(
@@ -227,8 +232,15 @@ def run_practice(
     explore: float = 0.1,
     seed: int = 0,
     templates=CODE_TEMPLATES,
+    *,
+    isolated: bool = False,
 ):
     """Let a simulated learner practise ``rounds`` exercises, graded by execution.
+
+    The simulated learner's answers are made by the package
+    (:func:`keras_gen.grading.wrong_answers`), so they run in this process
+    by default; a loop that grades a person's answers passes
+    ``isolated=True`` (:func:`keras_gen.grading.grade_answer`).
 
     Args:
         learner: A :class:`SimulatedLearner` (changed in place: it learns).
@@ -238,6 +250,8 @@ def run_practice(
         explore: :func:`next_exercise`'s exploration probability.
         seed: Seed for picking exercises.
         templates: The templates (one skill each).
+        isolated: Run each answer in a child process with CPU and memory
+            limits (:func:`keras_gen.isolation.run_isolated`).
 
     Returns:
         ``(history, model)``: a list of ``(template, correct)`` and the
@@ -273,7 +287,8 @@ def run_practice(
         # "random" is the same rule with exploration always on.
         chance = 1.0 if policy == "random" else explore
         exercise = next_exercise(model, rng, chance, templates)
-        correct, _ = grade_answer(learner.answer(exercise), exercise.reference, inputs)
+        correct, _ = grade_answer(learner.answer(exercise), exercise.reference,
+                                  inputs, isolated=isolated)
         model.record(exercise.template, correct)
         history.append((exercise.template, correct))
     return history, model

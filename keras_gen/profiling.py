@@ -31,6 +31,7 @@ from collections.abc import Callable
 import keras
 
 from keras_gen._checks import check_bool, check_int
+from keras_gen.callbacks import StepClock
 from keras_gen.transformer import (
     GPT,
     CausalSelfAttention,
@@ -432,15 +433,6 @@ def time_per_sample(
     return best / samples_per_call
 
 
-class _BatchClock(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.stamps: list[float] = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.stamps.append(time.perf_counter())
-
-
 def train_steps_per_second(
     model, x, y=None, batch_size: int | None = None, steps: int = 20, warmup: int = 3
 ) -> float:
@@ -472,7 +464,7 @@ def train_steps_per_second(
     """
     steps = check_int("steps", steps, 1)
     warmup = check_int("warmup", warmup, 1)
-    clock = _BatchClock()
+    clock = StepClock()
     model.fit(
         x,
         y,

@@ -48,18 +48,53 @@ What it does, precisely:
   huge) is refused; ``round`` with a huge ``ndigits`` is stopped and
   ``sum(lists, [])`` adds step by step, since either would otherwise do
   unbounded work inside one C call.
+* **Shared references are charged in full.** ``[[[[[[0]*40]*40]*40]*40]*40]*40``
+  creates only 246 items, but its inner lists are shared: it *stands for*
+  4.1e9 numbers, and one ``==``, ``hash`` (of the tuple form, in a set),
+  ``in`` or ``str`` walks every one of them in one C call that no clock
+  between steps can stop. So every value an answer makes, and the operands
+  of every operator and call *before* it runs, are measured as what they
+  stand for (:meth:`_Evaluator._size`: each reference counted again, a
+  string by its characters, a range by its length), and no single value or
+  set of operands may stand for more than ``max_items``; ``list * n``
+  checks this before the copies exist. The other fix, refusing ``*`` on
+  sequences of containers, was not enough: comprehensions share references
+  too (``[y for _ in range(300)]``, nested three deep, stands for 2.7e7
+  items); no answer of the course's tasks (:data:`keras_gen.tasks.
+  CODE_TEMPLATES`) comes near the limit. Each object is measured once per
+  answer (a dict of sizes by ``id``), so the measure is linear in what the
+  answer made; ``append``, the one allowed method that grows a value,
+  clears it. Values nested deeper than :data:`MAX_VALUE_DEPTH` (which
+  ``==`` and ``hash`` would follow in C recursion) and lists that contain
+  themselves are stopped too.
+* **Budgets are capped** (:func:`check_budgets`): ``max_items`` at
+  :data:`MAX_ITEMS_CAP`, ``max_int_bits`` at :data:`MAX_INT_BITS_CAP`,
+  ``time_limit`` at :data:`MAX_TIME_LIMIT` seconds and ``max_chars`` at
+  :data:`MAX_CHARS_CAP`: past them one allowed C call takes seconds and
+  gigabytes, and the limits stop protecting the process.
 * **Errors of the answer itself** (``IndexError``, ``ZeroDivisionError``,
   ``NameError`` for an unknown name, ...) are raised unchanged: they are
   the answer's fault, and a grader marks the answer wrong.
 
+Who calls it, and where it runs:
+
+* :func:`evaluate_expression` runs in the caller's process, about twice as
+  fast as the child process, which also takes half a second to start (see
+  ``benchmarks/sandbox_isolation.py``): for code the user running it wrote
+  or chose, such as notebook 10's teaching cells and the answers
+  :func:`keras_gen.grading.make_answers` and
+  :func:`keras_gen.practice.run_practice` make themselves.
+* :func:`keras_gen.isolation.run_isolated` runs the same evaluator in a
+  child process with CPU and memory limits: for code nobody here wrote, a
+  learner's answer in :func:`keras_gen.grading.grade_answer` (its default)
+  or code a model wrote.
+
 What it does NOT protect against:
 
-* It runs in the caller's process; it is a guard for honest learners'
-  mistakes and for pasted code, not a security boundary against an
-  attacker. CPython has a long record of escapes from in-process sandboxes.
-  To run code from strangers, use a separate process with operating-system
-  limits (a container, ``resource.setrlimit``, seccomp) and kill it from
-  outside.
+* In the caller's process it is a guard for honest learners' mistakes and
+  for pasted code, not a security boundary against an attacker. CPython
+  has a long record of escapes from in-process sandboxes: code from
+  strangers goes through :func:`keras_gen.isolation.run_isolated`.
 * The time limit is checked between steps: one builtin call runs to its
   end. The size limits keep the allowed calls near-linear in their input
   (``sorted`` of ``max_items`` items: milliseconds at the defaults), but
@@ -68,7 +103,8 @@ What it does NOT protect against:
   needs the same review (``round`` and ``sum`` needed guards).
 * Memory is bounded through the item budget, not measured: items that are
   themselves large (integers up to ``max_int_bits``) take more memory per
-  item.
+  item. The variables count toward what a value stands for, so
+  ``max_items`` must exceed their size.
 * Bugs in CPython's own builtins and methods are out of its reach.
 """
 
@@ -123,6 +159,23 @@ ALLOWED_NODES = (
 #: The deepest syntax tree accepted (a one-line answer is far shallower).
 MAX_DEPTH = 40
 
+#: The deepest value an answer may make or use (``[[[1]]]`` is 3 deep):
+#: ``==``, ``hash`` and ``str`` recurse in C, and a value nested thousands
+#: deep (built with ``append`` in a loop) can crash the interpreter.
+MAX_VALUE_DEPTH = 100
+
+#: The largest budgets a caller may ask for: beyond them one allowed C call
+#: (``sorted``, ``==``, ``str``) on a value within the budget takes seconds
+#: and gigabytes, and the limits no longer protect the process.
+MAX_ITEMS_CAP = 1_000_000
+MAX_INT_BITS_CAP = 65_536
+MAX_CHARS_CAP = 100_000
+MAX_TIME_LIMIT = 60.0
+
+#: Methods that make their receiver stand for more items (the evaluator
+#: forgets the sizes it has measured after each call of one).
+_GROWING_METHODS = ("append",)
+
 _PLAIN_SCALARS = (int, float, str, bool, type(None))
 _PLAIN_CONTAINERS = (list, tuple, set, frozenset, dict)
 _SIZED = (list, tuple, set, frozenset, dict, str)
@@ -149,6 +202,25 @@ _COMPARE = {
     ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
     ast.Is: lambda a, b: a is b, ast.IsNot: lambda a, b: a is not b,
 }  # fmt: skip
+
+
+_NESTED = (list, tuple, set, frozenset, dict, type({}.keys()), type({}.values()),
+           type({}.items()))
+
+
+def _scalar_size(value) -> int:
+    """Items a value without parts stands for: a string its characters."""
+    if isinstance(value, (str, range)):  # a range is lazy, but list() walks it
+        return max(len(value), 1)
+    if isinstance(value, int):
+        return 1 + value.bit_length() // 64  # a huge integer prints long
+    return 1
+
+
+def _parts(value) -> list:
+    if isinstance(value, dict):
+        return [*value.keys(), *value.values()]
+    return list(value)  # list, tuple, set, frozenset, dict views
 
 
 class UnsafeExpressionError(ValueError):
@@ -215,7 +287,7 @@ starting with '__' are refused).
             f"Expected code to be a string. Received: code of type "
             f"{type(code).__name__}"
         )
-    max_chars = check_int("max_chars", max_chars, minimum=1)
+    max_chars = check_int("max_chars", max_chars, minimum=1, maximum=MAX_CHARS_CAP)
     if len(code) > max_chars:
         raise _refuse(f"has {len(code)} characters (more than max_chars="
                       f"{max_chars})", code[:60] + "...")
@@ -303,6 +375,9 @@ class _Evaluator:
         self.builtins["range"] = self._range
         self.builtins["round"] = self._round
         self.builtins["sum"] = self._sum
+        # id -> (value, the items it stands for): each object is measured
+        # once, and held so that its id cannot be reused while measured.
+        self.sizes = {}
 
     # -- limits ------------------------------------------------------------
     def _tick(self):
@@ -331,7 +406,77 @@ class _Evaluator:
             self._spend(len(value), f"a {type(value).__name__} of {len(value)}")
         elif isinstance(value, int) and value.bit_length() > self.max_int_bits:
             self._too_big(f"an integer of {value.bit_length()} bits")
+        if isinstance(value, _NESTED):
+            self._check_size(value)
         return value
+
+    def _size(self, value) -> int:
+        """The items ``value`` stands for, every shared reference counted again.
+
+        ``[[0] * 40] * 40`` holds 41 objects but stands for 1,600 items: that
+        is what ``==``, ``hash``, ``str`` and ``in`` walk, in one C call. A
+        loop over an explicit stack (any depth is safe); each object is
+        measured once per answer (``self.sizes``).
+        """
+        if not isinstance(value, _NESTED):
+            return _scalar_size(value)
+        sizes, visits = self.sizes, 0
+        stack = [(value, None, 1)]
+        while stack:
+            obj, parts, depth = stack.pop()
+            if parts is not None:  # its parts are measured: add them up
+                total = 0
+                for part in parts:
+                    total += (sizes[id(part)][1] if isinstance(part, _NESTED)
+                              else _scalar_size(part))
+                sizes[id(obj)] = (obj, max(total, 1))
+                continue
+            known = sizes.get(id(obj))
+            if known is not None:
+                if known[1] is None:  # still being measured: an ancestor
+                    raise ExpressionLimitError(
+                        f"Expected values that do not contain themselves. "
+                        f"Received: {self.code!r}, which made a list that "
+                        "contains itself (with append)."
+                    )
+                continue
+            if depth > MAX_VALUE_DEPTH:
+                raise ExpressionLimitError(
+                    f"Expected values nested at most MAX_VALUE_DEPTH="
+                    f"{MAX_VALUE_DEPTH} deep. Received: {self.code!r}, which "
+                    "made or used a value nested deeper."
+                )
+            visits += 1
+            if visits % 4096 == 0:
+                self._tick()
+            parts = _parts(obj)
+            sizes[id(obj)] = (obj, None)
+            stack.append((obj, parts, depth))
+            stack.extend((p, None, depth + 1) for p in parts
+                         if isinstance(p, _NESTED))
+        return sizes[id(value)][1]
+
+    def _check_size(self, *values, what: str = "a value"):
+        """Refuse values that stand for more than ``max_items`` items together.
+
+        Called on every value an answer makes and on the operands of every
+        operator and call *before* it runs, so that no single C call walks
+        more than ``max_items`` items.
+        """
+        total = sum(self._size(v) for v in values)
+        if total > self.max_items:
+            if len(values) == 1 and what == "a value":
+                what = f"a {type(values[0]).__name__}"
+            self._limit(f"{what} standing for {total} items (each reference "
+                        "to a shared list or string counted again)")
+
+    def _limit(self, what: str):
+        raise ExpressionLimitError(
+            f"Expected every value the answer makes or uses to stand for at "
+            f"most max_items={self.max_items} items. Received: {self.code!r}, "
+            f"which made or used {what}. Repeating or nesting a list of lists "
+            "multiplies what it stands for."
+        )
 
     def _too_big(self, what: str):
         raise ExpressionLimitError(
@@ -378,12 +523,19 @@ class _Evaluator:
                 if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
                     self._need(len(seq) * max(times, 0),
                                f"{type(seq).__name__} * {times}")
+                    # What the result stands for: the copies share their items.
+                    size = self._size(seq) * max(times, 0) if len(seq) else 0
+                    if size > self.max_items:
+                        self._limit(f"{type(seq).__name__} * {times}, standing "
+                                    f"for {size} items")
         elif isinstance(op, ast.Mod) and isinstance(a, str):
             raise _refuse("formats a string with %", self.code)
 
     # -- evaluation --------------------------------------------------------
     def run(self, tree):
-        return self.eval(tree.body, {})
+        value = self.eval(tree.body, {})
+        self._check_size(value)  # a variable grown by append is measured too
+        return value
 
     def eval(self, node, scope):
         self._tick()
@@ -415,19 +567,22 @@ class _Evaluator:
         return self._check_result(tuple(self._items(node.elts, scope)))
 
     def _Set(self, node, scope):
-        return self._check_result(set(self._items(node.elts, scope)))
+        items = self._items(node.elts, scope)
+        self._check_size(*items, what="set items")  # each one is hashed
+        return self._check_result(set(items))
 
     def _Dict(self, node, scope):
         if any(key is None for key in node.keys):
             raise _refuse("unpacks a dict with **", self.code)
-        return self._check_result({
-            self.eval(k, scope): self.eval(v, scope)
-            for k, v in zip(node.keys, node.values, strict=True)
-        })
+        pairs = [(self.eval(k, scope), self.eval(v, scope))
+                 for k, v in zip(node.keys, node.values, strict=True)]
+        self._check_size(*(k for k, _ in pairs), what="dict keys")
+        return self._check_result(dict(pairs))
 
     def _BinOp(self, node, scope):
         a, b = self.eval(node.left, scope), self.eval(node.right, scope)
         self._check_binary(node.op, a, b)
+        self._check_size(a, b, what="two operands")
         return self._check_result(_BINARY[type(node.op)](a, b))
 
     def _UnaryOp(self, node, scope):
@@ -451,15 +606,16 @@ class _Evaluator:
         left = self.eval(node.left, scope)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = self.eval(right_node, scope)
+            self._check_size(left, right, what="two compared values")
             if not _COMPARE[type(op)](left, right):
                 return False
             left = right
         return True
 
     def _Subscript(self, node, scope):
-        return self._check_result(
-            self.eval(node.value, scope)[self.eval(node.slice, scope)]
-        )
+        container, key = self.eval(node.value, scope), self.eval(node.slice, scope)
+        self._check_size(key, what="a key")  # a dict hashes it
+        return self._check_result(container[key])
 
     def _Slice(self, node, scope):
         parts = (node.lower, node.upper, node.step)
@@ -473,11 +629,17 @@ class _Evaluator:
                     f"calls .{node.func.attr}() on a {type(receiver).__name__}",
                     self.code, "Methods are called on plain data only.")
             function = getattr(receiver, node.func.attr)  # AttributeError: wrong
+            inputs = (receiver,)
         else:
             function = self._Name(node.func, scope)
+            inputs = ()
         args = self._items(node.args, scope)
         kwargs = {k.arg: self.eval(k.value, scope) for k in node.keywords}
-        return self._check_result(function(*args, **kwargs))
+        self._check_size(*inputs, *args, *kwargs.values(), what="arguments")
+        result = function(*args, **kwargs)
+        if inputs and node.func.attr in _GROWING_METHODS:
+            self.sizes.clear()  # the receiver, and all that holds it, grew
+        return self._check_result(result)
 
     def _comprehension_rows(self, generators, scope):
         """Every scope the comprehension's loops and conditions let through."""
@@ -528,6 +690,61 @@ class _Evaluator:
         return iter(self._check_result([self.eval(node.elt, s) for s in rows]))
 
 
+def check_variables(variables) -> dict:
+    """Check that ``variables`` is ``{identifier: plain data}`` (None: ``{}``).
+
+    Raises:
+        ValueError: Not a dict, a name that is not an identifier or starts
+            with ``_``, or a value that is not plain data or nests deeper
+            than 20.
+
+    Example:
+        >>> check_variables({"xs": [1, (2, 3)]})
+        {'xs': [1, (2, 3)]}
+    """
+    variables = {} if variables is None else variables
+    if not isinstance(variables, dict):
+        raise ValueError(
+            "Expected variables to be a dict {name: value}. Received: "
+            f"variables of type {type(variables).__name__}"
+        )
+    for name, value in variables.items():
+        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+            raise ValueError(
+                "Expected variable names to be identifiers that do not start "
+                f"with '_'. Received: {name!r}"
+            )
+        _check_plain(value, f"variables[{name!r}]")
+    return variables
+
+
+def check_budgets(time_limit, max_items, max_int_bits):
+    """Check the evaluator's budgets, capped where the limits stop protecting.
+
+    Returns:
+        ``(time_limit, max_items, max_int_bits)`` as float, int, int.
+
+    Raises:
+        ValueError: A budget is not a number, not positive, or over its cap
+            (:data:`MAX_TIME_LIMIT`, :data:`MAX_ITEMS_CAP`,
+            :data:`MAX_INT_BITS_CAP`).
+
+    Example:
+        >>> check_budgets(1, 100_000, 4096)
+        (1.0, 100000, 4096)
+        >>> check_budgets(1.0, 10**6 + 1, 4096)
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected max_items <= 1000000. Received: max_items=1000001
+    """
+    time_limit = check_float("time_limit", time_limit, minimum=0,
+                             maximum=MAX_TIME_LIMIT, min_inclusive=False)
+    max_items = check_int("max_items", max_items, minimum=1, maximum=MAX_ITEMS_CAP)
+    max_int_bits = check_int("max_int_bits", max_int_bits, minimum=8,
+                             maximum=MAX_INT_BITS_CAP)
+    return float(time_limit), max_items, max_int_bits
+
+
 def evaluate_expression(
     code: str,
     variables: dict | None = None,
@@ -574,22 +791,10 @@ def evaluate_expression(
 at most max_items=100000 items in all. Received: 'sum(range(10 ** 9))', which \
 went past it (range() of 1000000000 numbers).
     """
-    time_limit = check_float("time_limit", time_limit, minimum=0, min_inclusive=False)
-    max_items = check_int("max_items", max_items, minimum=1)
-    max_int_bits = check_int("max_int_bits", max_int_bits, minimum=8)
-    variables = {} if variables is None else variables
-    if not isinstance(variables, dict):
-        raise ValueError(
-            "Expected variables to be a dict {name: value}. Received: "
-            f"variables of type {type(variables).__name__}"
-        )
-    for name, value in variables.items():
-        if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-            raise ValueError(
-                "Expected variable names to be identifiers that do not start "
-                f"with '_'. Received: {name!r}"
-            )
-        _check_plain(value, f"variables[{name!r}]")
+    time_limit, max_items, max_int_bits = check_budgets(
+        time_limit, max_items, max_int_bits
+    )
+    variables = check_variables(variables)
     tree = check_expression(code, max_chars=max_chars)
     variables = copy.deepcopy(variables)
     # A garbage-collection pass that starts while the answer runs would be

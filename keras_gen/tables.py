@@ -349,6 +349,10 @@ def summarize(model, tokenizer, table_list, max_new_tokens: int = 120):
     Returns:
         The summaries, a list of strings.
 
+    Raises:
+        ValueError: No tables, ``max_new_tokens < 1``, or a rendered table
+            fills the model's whole context (the message names the table).
+
     Example:
         >>> from keras_gen.tokenizers import CharTokenizer
         >>> from keras_gen.transformer import build_gpt
@@ -364,7 +368,19 @@ def summarize(model, tokenizer, table_list, max_new_tokens: int = 120):
     if not prompts:
         raise ValueError("Expected at least one table. Received: none")
     max_new_tokens = _checks.check_int("max_new_tokens", max_new_tokens, minimum=1)
-    room = model.context_length - max(len(tokenizer.encode(p)) for p in prompts)
+    lengths = [len(tokenizer.encode(p)) for p in prompts]
+    longest = max(lengths)
+    context = model.context_length
+    if longest >= context:  # not even one summary token fits after it
+        which = lengths.index(longest)
+        raise ValueError(
+            f"Expected every rendered table to be shorter than the model's "
+            f"context_length={context} tokens, leaving room for its summary. "
+            f"Received: table {which} renders to {longest} tokens. Summarize "
+            f"tables of at most {context - 1} tokens (fewer rows or regions), "
+            "or use a model with a longer context."
+        )
+    room = context - longest
     return greedy_complete(
         model, tokenizer, prompts, min(max_new_tokens, room), verbose=False
     )

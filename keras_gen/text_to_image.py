@@ -29,20 +29,15 @@ import numpy as np
 
 # denoiser is imported for its registered layers: a saved model loads in a
 # fresh process only when every class in it is registered.
-from keras_gen import _checks, captions, denoiser  # noqa: F401
+from keras_gen import _checks, captions, denoiser, model_folder, tokenizers  # noqa: F401
+from keras_gen._files import FileFormatError, data_path
 from keras_gen._nested import NestedConfig
 from keras_gen.caption_encoder import caption_ids
 from keras_gen.diffusion import DiffusionModel
 from keras_gen.latents import LatentAutoencoder
-from keras_gen.tokenizers import BPETokenizer, CharTokenizer
 
 #: The text-to-image model that ships with the project (``make pretrained``).
-DEFAULT_TEXT_TO_IMAGE_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "data",
-    "pretrained",
-    "text-to-image",
-)
+DEFAULT_TEXT_TO_IMAGE_DIR = data_path("pretrained", "text-to-image")
 #: The shipped model's sizes (``tools/train_text_to_image.py``,
 #: ``benchmarks/latent_vs_pixel.py``): the 7x7x4 denoiser and the autoencoder.
 DENOISER_CONFIG = {
@@ -54,14 +49,16 @@ AUTOENCODER_FILTERS = 16
 
 
 def tokenizer_from_dict(spec: dict):
-    """Rebuild a tokenizer from ``{"kind": ..., **tokenizer.to_dict()}``."""
-    if not isinstance(spec, dict) or spec.get("kind") not in ("char", "bpe"):
-        raise ValueError(
-            "Expected a tokenizer spec with kind 'char' or 'bpe'. "
-            f"Received: {spec!r:.80}"
-        )
-    fields = {k: v for k, v in spec.items() if k != "kind"}
-    return CharTokenizer(**fields) if spec["kind"] == "char" else BPETokenizer(**fields)
+    """Rebuild a tokenizer from ``{"kind": ..., **tokenizer.to_dict()}``.
+
+    The same as :func:`keras_gen.tokenizers.tokenizer_from_dict` (kept under
+    this name for older code): the kind, the keys and every field are checked.
+
+    Raises:
+        ValueError: The spec's kind is unknown, a key is missing or unknown,
+            or a field is invalid.
+    """
+    return tokenizers.tokenizer_from_dict(spec)
 
 
 def with_condition_encoder(diffusion: DiffusionModel, encoder) -> DiffusionModel:
@@ -223,18 +220,24 @@ class TextToImage(NestedConfig, keras.Model):
         }
 
 
+_REMAKE = "Rebuild it with `make pretrained`."
+
+
 def save_text_to_image(folder: str, model: TextToImage, card: dict) -> str:
     """Write ``model.keras`` and ``card.json`` (with SHA-256), all or nothing.
 
-    The same folder format as :func:`keras_gen.designer.save_designer`.
+    The folder format and atomic swap of :mod:`keras_gen.model_folder`, as
+    for the designer (:func:`keras_gen.designer.save_designer`).
     """
-    from keras_gen import designer
-
     if not isinstance(model, TextToImage):
         raise ValueError(
             f"Expected a TextToImage model. Received: {type(model).__name__}"
         )
-    return designer.save_model_folder(folder, model, card)
+    if not isinstance(card, dict):
+        raise ValueError(
+            f"Expected card to be a dict. Received: card of type {type(card).__name__}"
+        )
+    return model_folder.save_folder(folder, model, card, what="text-to-image folder")
 
 
 def load_text_to_image(folder: str | None = None):
@@ -244,22 +247,30 @@ def load_text_to_image(folder: str | None = None):
         folder: Default :data:`DEFAULT_TEXT_TO_IMAGE_DIR`, the shipped model.
 
     Returns:
-        ``(model, card)``; loaded with ``safe_mode`` on after the SHA-256 check.
+        ``(model, card)``; loaded with ``safe_mode`` on after the SHA-256
+        check; the card without its ``"sha256"`` entry.
 
     Raises:
         FileNotFoundError: A file is missing (the message says how to remake it).
-        keras_gen._files.FileFormatError: ``model.keras`` does not match the card.
+        keras_gen._files.FileFormatError: The card is damaged, ``model.keras``
+            does not match it, or the folder is of another kind (a GPT or
+            designer folder: the message says which function loads it).
     """
-    from keras_gen import designer
-
     folder = DEFAULT_TEXT_TO_IMAGE_DIR if folder is None else os.fspath(folder)
-    model, card = designer.load_model_folder(folder, "text-to-image folder")
-    if not isinstance(model, TextToImage):
-        raise ValueError(
+    contents = model_folder.load_folder(
+        folder,
+        what="text-to-image folder",
+        tokenizer=False,
+        expect=("TextToImage",),
+        remake=_REMAKE,
+    )
+    model = model_folder.load_model(contents.model_path, _REMAKE)
+    if not isinstance(model, TextToImage):  # a class name we did not foresee
+        raise FileFormatError(
             f"Expected a text-to-image folder. Received: {folder!r} holds a "
             f"{type(model).__name__}"
         )
-    return model, card
+    return model, contents.card
 
 
 # -- measurement --------------------------------------------------------------
@@ -383,14 +394,25 @@ def guidance_sweep(
     """Adherence against diversity, one row per guidance scale.
 
     Diversity is the mean pairwise Euclidean distance between the quality
-    classifier's features of images drawn for the same class, averaged over
-    the classes: it falls as guidance pulls samples together.
+    classifier's features of images drawn for the same class
+    (:func:`keras_gen.metrics.mean_pairwise_distance`, over all pairs, in
+    bounded memory), averaged over the classes: it falls as guidance pulls
+    samples together.
+
+    Args:
+        model: A :class:`TextToImage`.
+        scales: Guidance scales, one row each.
+        per_class: Images per class and scale, >= 2 (a distance needs two).
+        num_steps: DDIM steps per image.
+        seed: Seed of the prompts and of the noise.
 
     Returns:
         ``[{"guidance_scale", "class", "tone", "width", "diversity"}, ...]``.
     """
     from keras_gen import classifier
+    from keras_gen.metrics import mean_pairwise_distance
 
+    per_class = _checks.check_int("per_class", per_class, minimum=2)
     prompts, labels, tones, widths = balanced_prompts(per_class, seed)
     rows = []
     for scale in scales:
@@ -398,12 +420,10 @@ def guidance_sweep(
             prompts, guidance_scale=scale, num_steps=num_steps, seed=seed
         )
         features, predicted = classifier.features_and_predictions(images)
-        spreads = []
-        for label in range(len(captions.NOUNS)):
-            group = features[labels == label]  # (per_class, 64)
-            distances = np.linalg.norm(group[:, None] - group[None, :], axis=-1)
-            pairs = len(group) * (len(group) - 1)
-            spreads.append(distances.sum() / max(pairs, 1))
+        spreads = [  # features: (n, 64); one group (per_class, 64) per class
+            mean_pairwise_distance(features[labels == label], max_images=None)
+            for label in range(len(captions.NOUNS))
+        ]
         attributes = _attribute_scores(images, labels, tones, widths)
         rows.append(
             {

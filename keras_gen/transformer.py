@@ -176,7 +176,7 @@ class CausalSelfAttention(layers.Layer):
         super().__init__(**kwargs)
         self.num_heads = _check_positive_int("num_heads", num_heads)
         self.dropout = _check_dropout(dropout)
-        self.use_bias = bool(use_bias)
+        self.use_bias = _checks.check_bool("use_bias", use_bias)
         self.attention_dropout = layers.Dropout(self.dropout)
         self.output_dropout = layers.Dropout(self.dropout)
 
@@ -421,7 +421,7 @@ class GPT(keras.Model):
         self.num_heads = _check_positive_int("num_heads", num_heads)
         self.num_layers = _check_positive_int("num_layers", num_layers)
         self.dropout = _check_dropout(dropout)
-        self.tie_embeddings = bool(tie_embeddings)
+        self.tie_embeddings = _checks.check_bool("tie_embeddings", tie_embeddings)
         if embed_dim % num_heads:
             raise ValueError(
                 f"Expected embed_dim divisible by num_heads. Received: "

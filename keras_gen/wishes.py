@@ -429,7 +429,8 @@ def finetune_writer(
         batch_size: Rows per step.
         learning_rate: Peak learning rate.
         seed: Seed of the pairs and of the training.
-        log_every: Passed to ``finetune_lm`` (must divide ``steps``).
+        log_every: Passed to ``finetune_lm`` (the loss is logged every this
+            many steps; exactly ``steps`` are trained).
 
     Returns:
         ``(history, pairs)``: the ``fit`` history and the training pairs.

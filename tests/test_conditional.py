@@ -93,7 +93,7 @@ def test_designer_folder_round_trip_and_tamper(tiny_models, tmp_path):
         tmp_path / "d", tiny_models["cvae"], {"kind": "cvae"}
     )
     model, card = designer.load_designer(folder)
-    assert card["kind"] == "cvae" and len(card["sha256"]) == 64
+    assert card == {"kind": "cvae"}  # the card as given; its hashes checked
     np.testing.assert_allclose(
         cond.generate(model, 3, n=2), cond.generate(tiny_models["cvae"], 3, n=2)
     )
@@ -102,7 +102,7 @@ def test_designer_folder_round_trip_and_tamper(tiny_models, tmp_path):
     with pytest.raises(FileFormatError, match="damaged or was changed"):
         designer.load_designer(folder)
     os.remove(os.path.join(folder, designer.MODEL_FILE))
-    with pytest.raises(FileNotFoundError, match="missing model.keras"):
+    with pytest.raises(FileNotFoundError, match="Missing: model.keras"):
         designer.load_designer(folder)
 
 

@@ -1,3 +1,6 @@
+import os
+import shutil
+
 import keras
 import numpy as np
 import pytest
@@ -111,25 +114,49 @@ def test_classifier_is_accurate_and_cached(fashion_test):
     model = classifier.load_classifier()
     logits = model.predict(fashion_test[0], batch_size=1000, verbose=0)
     assert np.mean(np.argmax(logits, -1) == fashion_test[1]) >= 0.90
-    path = classifier.classifier_path()
-    assert classifier._checksum_ok(path)
     assert classifier.load_classifier() is model  # one copy per process
 
 
-def test_checksum_sidecar_detects_changes(tmp_path, monkeypatch):
-    from keras_gen import classifier
+def test_classifier_cache_is_a_model_folder_and_detects_changes(tmp_path, monkeypatch):
+    from keras_gen import classifier, model_folder
 
     monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
-    path = classifier.classifier_path("mnist")
-    assert path.parent == tmp_path / "classifiers"
+    folder = classifier.classifier_folder("mnist")
+    assert classifier.classifier_path("mnist") == folder / "model.keras"
+    assert folder.parent == tmp_path / "classifiers"
     tiny = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    classifier._save(tiny, path)
-    assert classifier._checksum_ok(path)
-    assert not list(path.parent.glob("*.part"))  # written atomically
+    classifier._save(tiny, folder, {"dataset": "mnist"})
+    assert sorted(os.listdir(folder)) == ["card.json", "model.keras"]
+    assert sorted(os.listdir(folder.parent)) == ["mnist_classifier"]  # swapped in
+    assert classifier._load_cached("mnist") is not None
+    path = folder / "model.keras"
     path.write_bytes(path.read_bytes() + b"x")
-    assert not classifier._checksum_ok(path)
-    path.with_name(path.name + ".sha256").unlink()
-    assert not classifier._checksum_ok(path)
+    with pytest.warns(UserWarning, match="model.keras is damaged or was changed"):
+        assert classifier._load_cached("mnist") is None
+    assert model_folder.is_complete(folder)
+
+
+def test_classifier_cache_of_the_old_layout_is_still_read(tmp_path, monkeypatch):
+    from keras_gen import classifier
+    from keras_gen._files import sha256_file
+
+    monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
+    old = tmp_path / "classifiers" / "mnist_classifier.keras"
+    old.parent.mkdir()
+    keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]).save(old)
+    sidecar = old.with_name(old.name + ".sha256")
+    sidecar.write_text(f"{sha256_file(old)}  {old.name}\n")
+    assert classifier._checksum_ok(old)
+    assert classifier._load_cached("mnist") is not None
+    migrated = classifier.classifier_folder("mnist")
+    assert sorted(os.listdir(migrated)) == ["card.json", "model.keras"]
+    shutil.rmtree(migrated)  # now damage the old file alone
+    old.write_bytes(old.read_bytes() + b"x")
+    assert not classifier._checksum_ok(old)
+    with pytest.warns(UserWarning, match="does not match its .sha256"):
+        assert classifier._load_cached("mnist") is None
+    sidecar.unlink()
+    assert not classifier._checksum_ok(old)
 
 
 def test_mnist_classifier_when_present():
@@ -198,3 +225,34 @@ def test_retrain_replaces_the_model_the_metrics_use(monkeypatch, tmp_path):
     expected = features_model.predict(images.astype("float32"), verbose=0)
     np.testing.assert_allclose(features, expected, rtol=1e-5, atol=1e-6)
     assert not np.allclose(features, old_features)
+
+
+def _brute_force_mean_distance(points):
+    flat = np.asarray(points, "float64").reshape(len(points), -1)
+    distances = np.linalg.norm(flat[:, None] - flat[None], axis=-1)
+    return distances[np.triu_indices(len(flat), 1)].mean()
+
+
+@pytest.mark.parametrize("block", [1, 7, 1 << 22])
+def test_mean_pairwise_distance_in_blocks_matches_all_pairs(monkeypatch, block):
+    points = np.random.default_rng(0).normal(size=(37, 5))
+    monkeypatch.setattr(metrics, "PAIRWISE_BLOCK_NUMBERS", block)
+    assert metrics.mean_pairwise_distance(points, max_images=None) == pytest.approx(
+        _brute_force_mean_distance(points), rel=1e-6
+    )
+
+
+def test_mean_pairwise_distance_memory_stays_bounded():
+    # guidance_sweep at 1,000 images per class used to build an (n, n, 64)
+    # float64 array: 512 MB. The blocks hold at most 16 MB of float32.
+    import tracemalloc
+
+    features = np.random.default_rng(0).normal(size=(1000, 64)).astype("float32")
+    tracemalloc.start()
+    try:
+        value = metrics.mean_pairwise_distance(features, max_images=None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40e6
+    assert value == pytest.approx(np.sqrt(2 * 64), rel=0.02)  # two N(0, I) points

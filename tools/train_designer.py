@@ -20,12 +20,16 @@ adherence cleared 90% with a margin of about two points.
 
 Usage:
     PYTHONPATH=. .venv/bin/python tools/train_designer.py [--kind cvae]
-        [--steps 12000] [--out data/pretrained/fashion-designer] [--quick]
+        [--steps 12000] [--eval-every 2000] [--seed 0]
+        [--out data/pretrained/fashion-designer] [--quick]
+
+``--out`` is checked before any work (``tools/_common.py``), and exactly
+``--steps`` steps are trained (the last chunk between two measurements is
+shorter when ``--eval-every`` does not divide ``--steps``).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -35,10 +39,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from _common import card_command, parse_training_args, training_parser  # noqa: E402
 
 from keras_gen import conditional, data, designer  # noqa: E402
 from keras_gen.adherence import design_report, prompt_adherence  # noqa: E402
 from keras_gen.env import build_record, folder_megabytes  # noqa: E402
+from keras_gen.training import fit_steps  # noqa: E402
 
 BATCH_SIZE = 128
 #: Images per class in the final report (all of a class's test images).
@@ -52,26 +58,19 @@ SAMPLING_TEMPERATURE = 0.8
 
 def main(argv=None) -> int:
     """Train, measure, save; print the curve and the final table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = training_parser(
+        __doc__.splitlines()[0],
+        steps=12000,
+        out=designer.DEFAULT_DESIGNER_DIR,
+        quick_steps=20,
+        eval_every=2000,
+    )
     parser.add_argument("--kind", choices=("cvae", "cgan"), default="cvae")
-    parser.add_argument("--steps", type=int, default=12000)
-    parser.add_argument("--eval-every", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=designer.DEFAULT_DESIGNER_DIR)
-    parser.add_argument("--quick", action="store_true", help="checks the script only")
-    args = parser.parse_args(argv)
-    steps = 20 if args.quick else args.steps
-    if steps < 1 or args.eval_every < 1:
-        parser.error(
-            "Expected --steps >= 1 and --eval-every >= 1. Received: "
-            f"--steps={steps}, --eval-every={args.eval_every}"
-        )
-    eval_every = min(args.eval_every, steps)
-    if steps % eval_every:
-        parser.error(
-            f"Expected --steps to be a multiple of --eval-every={eval_every}. "
-            f"Received: --steps={steps}"
-        )
+    # Before any work: a bad --out fails now, not after 45 minutes of training.
+    args = parse_training_args(
+        parser, argv, allowed_files=(designer.MODEL_FILE, designer.CARD_FILE)
+    )
+    steps, eval_every = args.steps, args.eval_every
     images, labels = data.load_images("fashion_mnist", "train")
     dataset = conditional.labelled_dataset(images, labels, BATCH_SIZE, seed=args.seed)
     keras.utils.set_random_seed(args.seed)
@@ -85,18 +84,27 @@ def main(argv=None) -> int:
     )
     curve, start = [], time.perf_counter()
     probe = np.repeat(np.arange(10), 200)
-    for epoch in range(steps // eval_every):
-        history = model.fit(dataset, steps_per_epoch=eval_every, epochs=1, verbose=0)
+
+    def measure(chunk, logs):
+        step = min((chunk + 1) * eval_every, steps)  # the last chunk may be short
         adherence = prompt_adherence(
             conditional.generate(model, range(10), n=200, seed=REPORT_SEED), probe
         )["overall"]
-        logs = {k: round(float(v[-1]), 4) for k, v in history.history.items()}
-        curve.append({"step": (epoch + 1) * eval_every, "adherence": adherence, **logs})
+        logs = {k: round(float(v), 4) for k, v in (logs or {}).items()}
+        curve.append({"step": step, "adherence": adherence, **logs})
         print(
-            f"step {(epoch + 1) * eval_every:6d}  {time.perf_counter() - start:6.0f} s"
+            f"step {step:6d}  {time.perf_counter() - start:6.0f} s"
             f"  adherence {adherence:.3f}  {logs}",
             flush=True,
         )
+
+    fit_steps(  # exactly `steps` steps, measured every `eval_every`
+        model,
+        dataset,
+        steps,
+        eval_every,
+        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=measure)],
+    )
     minutes = (time.perf_counter() - start) / 60
     requested = np.repeat(np.arange(10), REPORT_PER_CLASS)
     reports = {
@@ -121,9 +129,7 @@ def main(argv=None) -> int:
             "Fashion-MNIST training split (keras_gen.conditional)."
         ),
         # --out does not change the model, so the command leaves it out.
-        "command": "make pretrained  # = python tools/train_designer.py "
-        f"--kind {args.kind} --steps {steps} --seed {args.seed}"
-        + (" --quick" if args.quick else ""),
+        "command": card_command("tools/train_designer.py", argv, "make pretrained"),
         "steps": steps,
         "batch_size": BATCH_SIZE,
         "seed": args.seed,
