@@ -105,3 +105,14 @@ def test_pages_cut_from_the_readme(tmp_path):
         assert all(
             t.startswith(("http", "#", "notebooks/", "setup.md")) for t in targets
         ), (page, targets)
+
+
+def test_toc_links_missing_a_headings_code_go_to_its_id(tmp_path):
+    page = tmp_path / "index.html"
+    page.write_text(
+        '<a href="#5-all">5</a><a href="#gone">?</a>'
+        '<h2 id="5-all-keras-gen-doctor">5. All: <code>keras-gen doctor</code></h2>'
+    )
+    assert build_site.repair_toc_links(page) == 1
+    text = page.read_text()
+    assert 'href="#5-all-keras-gen-doctor"' in text and 'href="#gone"' in text

@@ -216,6 +216,37 @@ def unique_heading_ids(page: Path) -> int:
     return sum(count - 1 for count in seen.values())
 
 
+def repair_toc_links(page: Path) -> int:
+    """Point table-of-contents links at the headings' real ids.
+
+    For a heading with code in it ("5. All of this in one command:
+    `keras-gen doctor`") the table of contents drops the code from its slug
+    (`#5-all-of-this-in-one-command`) while the heading's id keeps it
+    (`5-all-of-this-in-one-command-keras-gen-doctor`). A link whose target is
+    missing goes to the one id that starts with it. Returns how many links
+    were changed.
+    """
+    text = page.read_text(encoding="utf-8")
+    ids = set(re.findall(r'\bid="([^"]+)"', text))
+    changed = 0
+
+    def fix(match: re.Match) -> str:
+        nonlocal changed
+        target = match.group(1)
+        if target in ids:
+            return match.group(0)
+        longer = [i for i in ids if i.startswith(target + "-")]
+        if len(longer) != 1:
+            return match.group(0)
+        changed += 1
+        return f'href="#{longer[0]}"'
+
+    fixed = re.sub(r'href="#([^"]+)"', fix, text)
+    if changed:
+        page.write_text(fixed, encoding="utf-8")
+    return changed
+
+
 REMOTE = re.compile(
     r"""<script[^>]+src=["'](?:https?:)?//"""
     r"""|<link[^>]+rel=["']stylesheet["'][^>]+href=["'](?:https?:)?//"""
@@ -302,6 +333,7 @@ def build(out: Path, work: Path) -> None:
     subprocess.run(command, check=True, cwd=work, env=env)
     for page in (out / "notebooks").glob("*/index.html"):
         unique_heading_ids(page)
+        repair_toc_links(page)
     remote = remote_assets(out)
     if remote:
         raise RuntimeError(
