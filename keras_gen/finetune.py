@@ -33,7 +33,7 @@ from keras import layers, ops
 
 from keras_gen import _checks
 from keras_gen._nested import NestedConfig
-from keras_gen.generation import generate_ids
+from keras_gen.decoding import generate_ids
 from keras_gen.training import Recipe, fit_steps
 from keras_gen.transformer import GPT
 
@@ -204,7 +204,7 @@ def greedy_complete(
     r"""Complete each prompt with the most likely token at every step.
 
     Prompts of different lengths run as one batch through
-    :func:`keras_gen.generation.generate_ids`: each row is decoded from its
+    :func:`keras_gen.decoding.generate_ids`: each row is decoded from its
     own last position, with the key/value cache.
 
     Args:
@@ -215,7 +215,7 @@ def greedy_complete(
         stop: A completion ends at the first ``stop`` string (kept out of the
             returned text); ``None`` to always generate ``max_new_tokens``.
         verbose: Show a progress bar; ``None``: only for long requests (as
-            :func:`keras_gen.generation.generate_ids` decides).
+            :func:`keras_gen.decoding.generate_ids` decides).
 
     Returns:
         The completions, a list of strings.

@@ -9,7 +9,7 @@ Retrieval-augmented generation (RAG) on the project's pieces:
    chat format (:func:`keras_gen.chat.format_chat`), followed by the
    conversation so far, cut to fit the context window;
 3. the GPT writes the assistant's reply, greedily, with the one decoding path
-   (:func:`keras_gen.generation.generate_ids`, as
+   (:func:`keras_gen.decoding.generate_ids`, as
    :func:`keras_gen.finetune.greedy_complete` calls it), cut at the
    end-of-turn marker (:func:`keras_gen.chat.parse_reply`).
 

@@ -17,7 +17,7 @@ RDKit as MOSES does.
   ``<bos> tokens <eos> <eos> ...``, through
   :func:`keras_gen.text.make_next_token_dataset`.
 * :func:`sample_smiles`: new molecules from a trained GPT through
-  :func:`keras_gen.generation.generate_ids` (the project's one decoding path).
+  :func:`keras_gen.decoding.generate_ids` (the project's one decoding path).
 * :func:`load_smiles_gpt` / :func:`save_smiles_gpt`: the model that ships in
   ``data/pretrained/moses-smiles-gpt`` (``tools/train_moses_gpt.py``).
 """
@@ -337,7 +337,7 @@ def sample_smiles(
     """Ask ``model`` for ``num_samples`` new molecules (SMILES, maybe invalid).
 
     Every sample starts from ``<bos>`` and is drawn token by token with
-    :func:`keras_gen.generation.generate_ids` until ``<eos>`` or the end of
+    :func:`keras_gen.decoding.generate_ids` until ``<eos>`` or the end of
     the context window. Nothing checks chemistry here: that is what
     :func:`keras_gen.molecule_metrics.validity` measures.
 
@@ -361,7 +361,7 @@ def sample_smiles(
         >>> len(sample_smiles(model, tok, 3))
         3
     """
-    from keras_gen.generation import generate_ids
+    from keras_gen.decoding import generate_ids
 
     if not isinstance(tokenizer, SmilesTokenizer):
         raise ValueError(

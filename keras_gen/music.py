@@ -331,7 +331,7 @@ def sample_melodies(
 ) -> tuple[list[tuple], int]:
     """Sample melodies from a GPT trained on :func:`melodies_to_ids` streams.
 
-    Every row starts from ``<bos>``; :func:`keras_gen.generation.generate_ids`
+    Every row starts from ``<bos>``; :func:`keras_gen.decoding.generate_ids`
     (the project's one decoding path) samples ``max_new_tokens`` tokens, and
     each row keeps its first piece up to ``<eos>``, decoded leniently.
 
@@ -346,7 +346,7 @@ def sample_melodies(
         ``(melodies, ill_formed)``: the non-empty melodies (at most
         ``count``) and how many ill-formed tokens were skipped in all.
     """
-    from keras_gen.generation import generate_ids
+    from keras_gen.decoding import generate_ids
 
     count = _checks.check_int("count", count, minimum=1)
     if getattr(model, "vocab_size", len(VOCABULARY)) != len(VOCABULARY):

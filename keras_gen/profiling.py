@@ -8,7 +8,7 @@ language model (the GPT) and needs the same three numbers for each:
 - :func:`forward_flops`: floating-point operations of one forward pass for one
   sample (one image, or one sequence of ``seq_len`` tokens);
   :func:`generation_flops` for a whole text continuation, with and without
-  the key/value cache of :mod:`keras_gen.generation`;
+  the key/value cache of :mod:`keras_gen.decoding`;
 - :func:`time_per_sample` and :func:`train_steps_per_second`: measured time.
 
 **The FLOP convention.** A multiply-add counts as 2 FLOPs and only matrix
@@ -348,7 +348,7 @@ def generation_flops(
 ) -> int:
     """FLOPs to extend a prompt by ``new_tokens`` the way generation does it.
 
-    It mirrors :func:`keras_gen.generation.generate_ids`:
+    It mirrors :func:`keras_gen.decoding.generate_ids`:
 
     - without the cache every new token re-runs the model on the whole text so
       far (at most ``context_length`` tokens), computing every position;
