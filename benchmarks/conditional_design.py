@@ -31,7 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_gen import conditional, data, designer  # noqa: E402
+from keras_gen import conditional, data  # noqa: E402
 from keras_gen.adherence import design_report, prompt_adherence  # noqa: E402
 from keras_gen.env import matmul_gflops  # noqa: E402
 from keras_gen.training import fit_steps  # noqa: E402
@@ -91,7 +91,7 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"matmul {matmul_gflops():.0f} GFLOP/s, keras {keras.__version__}"
     )
-    shipped, card = designer.load_designer()
+    shipped, card = conditional.load_designer()
     print(
         f"\nshipped designer: {card['kind']}, {card['parameters']:,} parameters, "
         f"{card['steps']} steps ({card['command']}), at noise temperature "

@@ -40,10 +40,10 @@ from keras_gen.classifier import features_and_predictions  # noqa: E402
 from keras_gen.denoiser import build_denoiser  # noqa: E402
 from keras_gen.diffusion import DiffusionModel, build_label_encoder  # noqa: E402
 from keras_gen.latents import build_latent_autoencoder  # noqa: E402
-from keras_gen.text_to_image import (  # noqa: E402
+from keras_gen.text_to_image.model import (  # noqa: E402
     AUTOENCODER_FILTERS as AE_FILTERS,
 )
-from keras_gen.text_to_image import (  # noqa: E402
+from keras_gen.text_to_image.model import (  # noqa: E402
     DENOISER_CONFIG as DENOISER,
 )
 

@@ -1,14 +1,14 @@
 """What isolation costs: grading answers in process against in a limited child.
 
 Makes the course's answers to notebook 07's code requests
-(:func:`keras_gen.grading.make_answers`: the reference, a rewrite and one
+(:func:`keras_gen.grading.answers.make_answers`: the reference, a rewrite and one
 wrong answer of each kind per request, every template), then grades every
-answer twice on the same 8 test inputs with :func:`keras_gen.grading.
+answer twice on the same 8 test inputs with :func:`keras_gen.grading.answers.
 grade_answer`:
 
-  * in process (``isolated=False``, :func:`keras_gen.sandbox.
+  * in process (``isolated=False``, :func:`keras_gen.grading.sandbox.
     evaluate_expression`): what notebook 10's cells and ``make_answers`` use;
-  * in the isolated child (``isolated=True``, :func:`keras_gen.isolation.
+  * in the isolated child (``isolated=True``, :func:`keras_gen.grading.isolation.
     run_isolated`): what a learner's answer gets by default;
 
 and prints the wall-clock cost per answer of each path (the references'
@@ -27,9 +27,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from keras_gen import isolation
 from keras_gen.env import build_record
-from keras_gen.grading import (
+from keras_gen.grading import isolation
+from keras_gen.grading.answers import (
     grade_answer,
     make_answers,
     make_test_inputs,

@@ -396,8 +396,8 @@ def run_chat(args) -> int:
     history (the latest that fit the 256-character context).
     """
     _quiet_tensorflow()
-    from keras_gen.chat import format_chat
-    from keras_gen.helpdesk_chat import (
+    from keras_gen.helpdesk.chat import format_chat
+    from keras_gen.helpdesk.desk import (
         CHAT_MODEL_DIR,
         HelpDesk,
         check_question_length,
@@ -501,11 +501,12 @@ def run_imagine(args) -> int:
             f"{os.path.join(args.out, 'grid.png')!r}."
         )
     check_writable_folder(os.path.dirname(out), "out")
-    from keras_gen.captions import describe_prompt
+    from keras_gen.text_to_image.captions import describe_prompt
 
     print(describe_prompt(args.prompt), flush=True)
     _quiet_tensorflow()
-    from keras_gen import plotting, text_to_image
+    from keras_gen import plotting
+    from keras_gen.text_to_image import model as text_to_image
 
     if args.model is None and not os.path.isdir(
         text_to_image.DEFAULT_TEXT_TO_IMAGE_DIR
@@ -639,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
         "imagine",
         help="draw a prompt with the text-to-image model that ships with keras-gen",
         description="Draw Fashion-MNIST images of a caption such as 'a dark ankle "
-        "boot' with the latent diffusion model (keras_gen.text_to_image).",
+        "boot' with the latent diffusion model (keras_gen.text_to_image.model).",
     )
     imagine.add_argument("--prompt", required=True, help="what to draw")
     imagine.add_argument(
@@ -657,7 +658,10 @@ def build_parser() -> argparse.ArgumentParser:
     imagine.add_argument(
         "--model",
         default=None,
-        help="a folder saved by keras_gen.text_to_image (default: the shipped one)",
+        help=(
+            "a folder saved by keras_gen.text_to_image.model "
+            "(default: the shipped one)"
+        ),
     )
     doctor.add_parser(commands)
     return parser

@@ -19,20 +19,22 @@ concatenated
 
 :func:`generate` turns class ids (or names such as ``"Sandal"``) into images;
 :func:`interpolate` walks from one design to another. Their quality is measured
-by :mod:`keras_gen.adherence`; :mod:`keras_gen.designer` saves and loads a
-trained one (the project ships one).
+by :mod:`keras_gen.adherence`; :func:`save_designer` and :func:`load_designer`
+keep a trained one as a model folder (the project ships one).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gen import _checks, data
+from keras_gen import _checks, data, model_folder
 from keras_gen._compile import OneOptimizerConfig, TwoOptimizerConfig
+from keras_gen._files import data_path
 from keras_gen._nested import NestedConfig
 from keras_gen._train_step import (
     bce_with_logits,
@@ -832,8 +834,93 @@ def _compiled(model, jit_compile):
     return model
 
 
+# --------------------------------------------------------------------------
+# The shipped designer: a trained conditional model as one model folder
+# --------------------------------------------------------------------------
+
+#: The trained designer that ships with the project (``make pretrained``,
+#: ``tools/train_designer.py``).
+DEFAULT_DESIGNER_DIR = data_path("pretrained", "fashion-designer")
+#: The model classes a designer folder holds.
+DESIGNER_CLASSES = ("ConditionalGAN", "ConditionalVAE")
+_REMAKE = "Rebuild it with `make pretrained`."
+
+
+def save_designer(folder: str, model, card: dict) -> str:
+    """Write a designer's ``model.keras`` and ``card.json`` into ``folder``.
+
+    The folder format and the atomic swap are
+    :mod:`keras_gen.model_folder`'s: the files are written to a hidden
+    temporary folder beside ``folder`` and swapped in at the end, so an
+    interrupted save leaves the old folder or the new one. The card gets the
+    SHA-256 of ``model.keras``, which :func:`load_designer` checks. The
+    optimizer state is not saved.
+
+    Args:
+        folder: Destination; must be missing, empty, or a model folder
+            (only ``model.keras`` and ``card.json``).
+        model: A trained :class:`ConditionalGAN` or :class:`ConditionalVAE`.
+        card: JSON facts: the command, the steps, the measured metrics.
+
+    Returns:
+        ``folder``.
+
+    Example:
+        >>> import os, tempfile
+        >>> cvae = ConditionalVAE(build_conditional_encoder(4),
+        ...                       build_conditional_decoder(4))
+        >>> folder = save_designer(tempfile.mkdtemp() + "/d", cvae, {"steps": 0})
+        >>> sorted(os.listdir(folder))
+        ['card.json', 'model.keras']
+    """
+    if not isinstance(model, (ConditionalGAN, ConditionalVAE)):
+        raise ValueError(
+            "Expected a ConditionalGAN or ConditionalVAE from keras_gen.conditional. "
+            f"Received: model of type {type(model).__name__}"
+        )
+    if not isinstance(card, dict):
+        raise ValueError(
+            f"Expected card to be a dict. Received: card of type {type(card).__name__}"
+        )
+    return model_folder.save_folder(folder, model, card, what="designer folder")
+
+
+def load_designer(folder: str | None = None):
+    """Load a folder written by :func:`save_designer`, checking its SHA-256.
+
+    Args:
+        folder: Default :data:`DEFAULT_DESIGNER_DIR`, the shipped model.
+
+    Returns:
+        ``(model, card)``; the model is loaded with ``safe_mode`` on, and the
+        card is returned without its ``"sha256"`` entry.
+
+    Raises:
+        FileNotFoundError: The folder or one of its files is missing.
+        keras_gen._files.FileFormatError: The card is damaged, the model file
+            does not match the card's SHA-256, or the folder is of another
+            kind (the message says which function loads it).
+
+    Example:
+        >>> model, card = load_designer()
+        >>> card["kind"] in ("cgan", "cvae")
+        True
+    """
+    folder = os.fspath(folder if folder is not None else DEFAULT_DESIGNER_DIR)
+    contents = model_folder.load_folder(
+        folder,
+        what="designer folder",
+        tokenizer=False,
+        expect=DESIGNER_CLASSES,
+        remake=_REMAKE,
+    )
+    return model_folder.load_model(contents.model_path, _REMAKE), contents.card
+
+
 __all__ = [
     "CLASS_NAMES",
+    "DEFAULT_DESIGNER_DIR",
+    "DESIGNER_CLASSES",
     "ConditionalGAN",
     "ConditionalVAE",
     "build_conditional_decoder",
@@ -847,4 +934,6 @@ __all__ = [
     "generate",
     "interpolate",
     "labelled_dataset",
+    "load_designer",
+    "save_designer",
 ]

@@ -45,7 +45,7 @@ def mean_pairwise_distance(
 
     The one pairwise-distance measure of the package (the diversity of
     :func:`diversity_ratio` and of
-    :func:`keras_gen.text_to_image.guidance_sweep`). Differences are taken
+    :func:`keras_gen.text_to_image.model.guidance_sweep`). Differences are taken
     in float32, a block of rows at a time (at most
     :data:`PAIRWISE_BLOCK_NUMBERS` numbers), and summed in float64: the
     memory stays bounded however many images there are, and no

@@ -70,16 +70,16 @@ FOLDER_KINDS = {
         "keras_gen.pretrained.load_pretrained",
     ),
     "ConditionalGAN": (
-        "a designer folder made by keras_gen.designer",
-        "keras_gen.designer.load_designer",
+        "a designer folder made by keras_gen.conditional",
+        "keras_gen.conditional.load_designer",
     ),
     "ConditionalVAE": (
-        "a designer folder made by keras_gen.designer",
-        "keras_gen.designer.load_designer",
+        "a designer folder made by keras_gen.conditional",
+        "keras_gen.conditional.load_designer",
     ),
     "TextToImage": (
-        "a text-to-image folder made by keras_gen.text_to_image",
-        "keras_gen.text_to_image.load_text_to_image",
+        "a text-to-image folder made by keras_gen.text_to_image.model",
+        "keras_gen.text_to_image.model.load_text_to_image",
     ),
 }
 
@@ -423,7 +423,7 @@ def describe(folder: str) -> str:
     Example:
         >>> from keras_gen._files import data_path
         >>> describe(data_path("pretrained", "text-to-image"))  # doctest: +ELLIPSIS
-        'this is a text-to-image folder made by keras_gen.text_to_image; load it...'
+        'this is a text-to-image folder made by keras_gen.text_to_image.model...'
     """
     name = model_class_name(os.path.join(folder, MODEL_FILE))
     if name not in FOLDER_KINDS:

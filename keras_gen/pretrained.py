@@ -203,7 +203,7 @@ def load_pretrained(folder: str | None = None, tokenizer_loader=None) -> Pretrai
         folder: The folder; default the model shipped with the project.
         tokenizer_loader: Reads ``tokenizer.json``; default
             :func:`keras_gen.tokenizers.load_tokenizer`. Another tokenizer
-            class passes its own (``keras_gen.molecules`` does).
+            class passes its own (``keras_gen.molecules.smiles`` does).
 
     Returns:
         A :class:`Pretrained` with ``model``, ``tokenizer``, ``card`` (without

@@ -22,7 +22,7 @@ A tokenizer is saved as ``{"kind": ..., **tokenizer.to_dict()}``;
 :func:`tokenizer_from_dict` rebuilds any registered kind from that dict (the
 one way to do so: :func:`load_tokenizer`, the text-to-image model's config
 and the model folders all go through it). Another tokenizer class joins with
-:func:`register_tokenizer` (``keras_gen.molecules`` registers ``"smiles"``).
+:func:`register_tokenizer` (``keras_gen.molecules.smiles`` registers ``"smiles"``).
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@ import os
 import keras
 import pytest
 
-from keras_gen import helpdesk_chat as hc
-from keras_gen.chat import is_quote, quote_coverage
-from keras_gen.helpdesk import HelpSection, load_questions, unique_sections
+from keras_gen.helpdesk import desk as hc
+from keras_gen.helpdesk.chat import is_quote, quote_coverage
+from keras_gen.helpdesk.sections import HelpSection, load_questions, unique_sections
 from keras_gen.tokenizers import CharTokenizer
 from keras_gen.transformer import build_gpt
 

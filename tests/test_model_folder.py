@@ -17,22 +17,15 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gen import (
-    _files,
-    data,
-    designer,
-    model_folder,
-    molecules,
-    pretrained,
-    text_to_image,
-    tokenizers,
-)
+from keras_gen import _files, conditional, data, model_folder, pretrained, tokenizers
 from keras_gen._files import FileFormatError
+from keras_gen.molecules import smiles as molecules
+from keras_gen.text_to_image import model as text_to_image
 from keras_gen.tokenizers import CharTokenizer
 from keras_gen.transformer import build_gpt
 
 SHIPPED_GPT = pretrained.DEFAULT_MODEL_DIR
-SHIPPED_DESIGNER = designer.DEFAULT_DESIGNER_DIR
+SHIPPED_DESIGNER = conditional.DEFAULT_DESIGNER_DIR
 SHIPPED_T2I = text_to_image.DEFAULT_TEXT_TO_IMAGE_DIR
 
 
@@ -226,8 +219,13 @@ SAVES = {
     "pretrained": lambda f: pretrained.save_pretrained(
         f, build_gpt(3, 8, 16, 2, 1), CharTokenizer.train("abc", byte_fallback=False)
     ),
-    "designer.save_model_folder": lambda f: designer.save_model_folder(
-        f, _tiny_model(), {}
+    "save_designer": lambda f: conditional.save_designer(
+        f,
+        conditional.ConditionalVAE(
+            conditional.build_conditional_encoder(2),
+            conditional.build_conditional_decoder(2),
+        ),
+        {},
     ),
 }
 
@@ -304,7 +302,7 @@ def _bad_hash(folder):
 
 LOADERS = {
     "load_pretrained": pretrained.load_pretrained,
-    "load_designer": designer.load_designer,
+    "load_designer": conditional.load_designer,
     "load_text_to_image": text_to_image.load_text_to_image,
 }
 SHIPPED = {
@@ -319,7 +317,7 @@ WRONG_KIND = [
     ("load_pretrained", SHIPPED_T2I, "this is a text-to-image folder"),
     ("load_designer", SHIPPED_T2I, "load_text_to_image"),
     ("load_pretrained", SHIPPED_DESIGNER, "this is a designer folder"),
-    ("load_text_to_image", SHIPPED_DESIGNER, "load it with keras_gen.designer"),
+    ("load_text_to_image", SHIPPED_DESIGNER, "load it with keras_gen.conditional"),
 ]
 
 
@@ -338,7 +336,7 @@ def test_a_folder_with_a_tokenizer_is_named_a_language_model_folder(tmp_path):
         tmp_path / "lm", _tiny_model(), {}, tokenizer=tokenizer
     )
     with pytest.raises(FileFormatError, match="so it is a language-model folder"):
-        designer.load_designer(folder)
+        conditional.load_designer(folder)
 
 
 CARD_DAMAGE = [
@@ -365,7 +363,7 @@ def test_a_card_json_directory_is_named_on_load(tmp_path):
     os.remove(os.path.join(folder, "card.json"))
     os.mkdir(os.path.join(folder, "card.json"))
     with pytest.raises(FileNotFoundError, match=r"card.json \(a directory"):
-        designer.load_model_folder(folder)
+        model_folder.load_folder(folder)
 
 
 def test_validation_loss_leaves_the_callers_model_as_it_was(tmp_path):

@@ -23,8 +23,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from keras_gen import _lock, captions, cli, data, helpdesk, plotting, tasks
+from keras_gen import _lock, cli, data, plotting, tasks
 from keras_gen._files import sha256_file
+from keras_gen.helpdesk import sections as helpdesk
+from keras_gen.text_to_image import captions
 
 # ---- 3. Concurrent runs: one writer per --out.
 
@@ -197,7 +199,7 @@ def _deep_card(folder):
 
 
 def _t2i_with_unknown_tokenizer_key(tmp_path):
-    from keras_gen.text_to_image import DEFAULT_TEXT_TO_IMAGE_DIR
+    from keras_gen.text_to_image.model import DEFAULT_TEXT_TO_IMAGE_DIR
 
     folder = tmp_path / "t2i"
     folder.mkdir()
@@ -322,7 +324,7 @@ def test_chat_survives_bad_messages(monkeypatch, capsys):
 
 
 def test_chat_length_error_says_the_real_limit():
-    from keras_gen.helpdesk_chat import MAX_QUESTION_CHARS, chat_prompt
+    from keras_gen.helpdesk.desk import MAX_QUESTION_CHARS, chat_prompt
 
     chat_prompt("w" * MAX_QUESTION_CHARS, "x" * 300)  # the longest that fits
     with pytest.raises(ValueError) as info:
@@ -361,7 +363,7 @@ class _FakeTextToImage:
 
 
 def test_imagine_says_which_words_were_understood(tmp_path, monkeypatch, capsys):
-    from keras_gen import text_to_image
+    from keras_gen.text_to_image import model as text_to_image
 
     monkeypatch.setattr(
         text_to_image, "load_text_to_image", lambda folder: (_FakeTextToImage(), {})
@@ -393,7 +395,7 @@ IMAGINE_ARGUMENT_CASES = [
 def test_imagine_checks_arguments_before_loading(
     tmp_path, monkeypatch, capsys, extra, fragment
 ):
-    from keras_gen import text_to_image
+    from keras_gen.text_to_image import model as text_to_image
 
     monkeypatch.setattr(text_to_image, "load_text_to_image", _no_work)
     (tmp_path / "folder.png").mkdir()
@@ -451,13 +453,13 @@ def test_demo_progress_images_go_through_the_atomic_saver(tmp_path, monkeypatch)
 
 
 def _draw(**kwargs):
-    from keras_gen.molecules import draw_molecules
+    from keras_gen.molecules.smiles import draw_molecules
 
     return draw_molecules(["CCO"], **kwargs)
 
 
 def _audio(**kwargs):
-    from keras_gen.music_audio import melody_to_audio
+    from keras_gen.music.audio import melody_to_audio
 
     return melody_to_audio([(60, 8.0)] * 4, **kwargs)
 

@@ -23,9 +23,9 @@ import textwrap
 
 import pytest
 
-from keras_gen import isolation
-from keras_gen.isolation import OpaqueValue, run_isolated
-from keras_gen.sandbox import ExpressionLimitError, UnsafeExpressionError
+from keras_gen.grading import isolation
+from keras_gen.grading.isolation import OpaqueValue, run_isolated
+from keras_gen.grading.sandbox import ExpressionLimitError, UnsafeExpressionError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -110,10 +110,10 @@ CASES = [
 
 CHILD = """
 import json, os, resource, time
-from keras_gen import isolation
-from keras_gen.grading import grade_answer, make_test_inputs
-from keras_gen.isolation import run_isolated
-from keras_gen.sandbox import evaluate_expression
+from keras_gen.grading import isolation
+from keras_gen.grading.answers import grade_answer, make_test_inputs
+from keras_gen.grading.isolation import run_isolated
+from keras_gen.grading.sandbox import evaluate_expression
 
 XS = {{"xs": [3, 1, 4, 1, 5]}}
 INPUTS = make_test_inputs(2, variables=("xs",))

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from keras_gen import tables
-from keras_gen.tables import SalesTable
+from keras_gen.summaries import tables
+from keras_gen.summaries.tables import SalesTable
 
 
 def hand_table():

@@ -1,4 +1,4 @@
-"""keras_gen.caption_encoder and keras_gen.text_to_image, with tiny parts."""
+"""keras_gen.text_to_image.encoder and .model, with tiny parts."""
 
 import os
 import subprocess
@@ -8,16 +8,17 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gen import cli, designer, pretrained, text_to_image
-from keras_gen.caption_encoder import (
+from keras_gen import cli, conditional, pretrained
+from keras_gen.denoiser import build_denoiser
+from keras_gen.diffusion import DiffusionModel
+from keras_gen.latents import build_latent_autoencoder
+from keras_gen.text_to_image import model as text_to_image
+from keras_gen.text_to_image.encoder import (
     build_caption_encoder,
     build_gpt_caption_encoder,
     caption_ids,
 )
-from keras_gen.denoiser import build_denoiser
-from keras_gen.diffusion import DiffusionModel
-from keras_gen.latents import build_latent_autoencoder
-from keras_gen.text_to_image import (
+from keras_gen.text_to_image.model import (
     TextToImage,
     balanced_prompts,
     load_text_to_image,
@@ -181,7 +182,7 @@ def test_loading_a_folder_of_another_kind_names_it(model, tmp_path):
     with pytest.raises(FileNotFoundError, match="this is a text-to-image folder"):
         pretrained.load_pretrained(folder)
     with pytest.raises(ValueError, match="load_text_to_image"):
-        designer.load_designer(folder)
+        conditional.load_designer(folder)
 
 
 def test_balanced_prompts_cover_every_combination():

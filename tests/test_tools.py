@@ -108,7 +108,9 @@ def test_out_problem(tmp_path):
 def test_tools_check_out_before_any_work(tool, tmp_path, monkeypatch, capsys):
     # The bug: train_designer and train_text_to_image found a bad --out only
     # after training (45 minutes). Any data loading now fails the test.
-    from keras_gen import data, helpdesk, molecules, pretrained, text
+    from keras_gen import data, pretrained, text
+    from keras_gen.helpdesk import sections as helpdesk
+    from keras_gen.molecules import smiles as molecules
 
     def no_work(*args, **kwargs):
         raise AssertionError("work started before --out was checked")

@@ -41,7 +41,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from _common import card_command, parse_training_args, training_parser  # noqa: E402
 
-from keras_gen import conditional, data, designer  # noqa: E402
+from keras_gen import conditional, data, model_folder  # noqa: E402
 from keras_gen.adherence import design_report, prompt_adherence  # noqa: E402
 from keras_gen.env import build_record, folder_megabytes  # noqa: E402
 from keras_gen.training import fit_steps  # noqa: E402
@@ -61,14 +61,14 @@ def main(argv=None) -> int:
     parser = training_parser(
         __doc__.splitlines()[0],
         steps=12000,
-        out=designer.DEFAULT_DESIGNER_DIR,
+        out=conditional.DEFAULT_DESIGNER_DIR,
         quick_steps=20,
         eval_every=2000,
     )
     parser.add_argument("--kind", choices=("cvae", "cgan"), default="cvae")
     # Before any work: a bad --out fails now, not after 45 minutes of training.
     args = parse_training_args(
-        parser, argv, allowed_files=(designer.MODEL_FILE, designer.CARD_FILE)
+        parser, argv, allowed_files=(model_folder.MODEL_FILE, model_folder.CARD_FILE)
     )
     steps, eval_every = args.steps, args.eval_every
     images, labels = data.load_images("fashion_mnist", "train")
@@ -153,7 +153,7 @@ def main(argv=None) -> int:
         "train_minutes": round(minutes, 1),
         **build_record(),
     }
-    designer.save_designer(args.out, model, card)
+    conditional.save_designer(args.out, model, card)
     megabytes = folder_megabytes(args.out)
     print(
         f"Adherence {report.overall['adherence']:.1%} at temperature "

@@ -2,7 +2,7 @@
 
 Writes ``data/pretrained/helpdesk-chat`` (``make pretrained`` runs it).
 
-Training data: :func:`keras_gen.helpdesk_chat.training_pairs`, synthetic
+Training data: :func:`keras_gen.helpdesk.desk.training_pairs`, synthetic
 conversations made from the help sections themselves (never the held-out
 questions of ``data/helpdesk/questions.tsv``). Fine-tuning:
 :func:`keras_gen.finetune.finetune_lm` (loss on the reply only) from the
@@ -34,14 +34,14 @@ from _common import card_command, parse_training_args, training_parser  # noqa: 
 
 from keras_gen.env import build_record  # noqa: E402
 from keras_gen.finetune import copy_backbone, finetune_lm, prompt_completion_arrays  # noqa: E402
-from keras_gen.helpdesk import load_questions, unique_sections  # noqa: E402
-from keras_gen.helpdesk_chat import (  # noqa: E402
+from keras_gen.helpdesk.desk import (  # noqa: E402
     CHAT_MODEL_DIR,
     CONTEXT_CHARS,
     HelpDesk,
     evaluate_helpdesk,
     training_pairs,
 )
+from keras_gen.helpdesk.sections import load_questions, unique_sections  # noqa: E402
 from keras_gen.pretrained import REQUIRED_FILES, load_pretrained, save_pretrained  # noqa: E402
 from keras_gen.training import Recipe  # noqa: E402
 

@@ -3,12 +3,12 @@
 ``make pretrained`` runs this script after ``tools/train_pretrained.py``. It
 trains the project's GPT (:func:`keras_gen.transformer.build_gpt`) on the
 100,000 vendored MOSES training molecules (``data/moses``), one molecule per
-window (:func:`keras_gen.molecules.make_smiles_dataset`), checks the loss on
+window (:func:`keras_gen.molecules.smiles.make_smiles_dataset`), checks the loss on
 MOSES's held-out test molecules, then samples molecules from ``<bos>`` and
 measures them with RDKit as MOSES defines the metrics
-(:mod:`keras_gen.molecule_metrics`). Model, tokenizer and a card (command,
+(:mod:`keras_gen.molecules.metrics`). Model, tokenizer and a card (command,
 losses, metrics, versions, SHA-256s) are written with
-:func:`keras_gen.molecules.save_smiles_gpt`; ``tests/test_molecules.py``
+:func:`keras_gen.molecules.smiles.save_smiles_gpt`; ``tests/test_molecules.py``
 re-measures the metrics on a smaller sample.
 
 As in ``tools/train_pretrained.py``, a bad ``--out`` fails before training,
@@ -37,7 +37,7 @@ from _common import card_command, parse_training_args, training_parser  # noqa: 
 
 from keras_gen.callbacks import EpochBackup  # noqa: E402
 from keras_gen.env import build_record, folder_megabytes  # noqa: E402
-from keras_gen.molecules import (  # noqa: E402
+from keras_gen.molecules.smiles import (  # noqa: E402
     SMILES_GPT_DIR,
     SMILES_GPT_SHAPE,
     SmilesTokenizer,
@@ -129,8 +129,8 @@ def main(argv=None) -> int:
     test_loss = evaluate_loss(
         model, make_smiles_dataset(test_smiles, tokenizer, context, 50, shuffle=False)
     )
-    from keras_gen.molecule_metrics import moses_metrics
-    from keras_gen.molecules import sample_smiles
+    from keras_gen.molecules.metrics import moses_metrics
+    from keras_gen.molecules.smiles import sample_smiles
 
     start = time.perf_counter()
     samples = sample_smiles(model, tokenizer, num_samples, seed=args.seed)

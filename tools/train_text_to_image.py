@@ -2,7 +2,8 @@
 
 ``make pretrained`` runs this script (``data/pretrained/text-to-image``). On
 the Fashion-MNIST training images minus the held-out (class, tone, width)
-combinations (:func:`keras_gen.captions.held_out_combinations`, 4, seed 0):
+combinations (:func:`keras_gen.text_to_image.captions.held_out_combinations`, 4,
+seed 0):
 
 1. the spatial autoencoder (:mod:`keras_gen.latents`) for ``--ae-steps``
    steps of 128 images, then its latent normalisation on 10,000 images;
@@ -13,7 +14,7 @@ combinations (:func:`keras_gen.captions.held_out_combinations`, 4, seed 0):
    ``--compare`` chose the default: after 1,500 steps each the GPT body's
    model followed the prompt's class for 93.3% of 300 images, the trained
    encoder's for 86.7% (benchmarks/RESULTS.md);
-3. :func:`keras_gen.text_to_image.measure` on ``10 * --report-per-class``
+3. :func:`keras_gen.text_to_image.model.measure` on ``10 * --report-per-class``
    samples and a guidance sweep, written into the card with the command.
 
 ``--compare`` trains both encoders on the same autoencoder for ``--steps``
@@ -43,17 +44,19 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from _common import card_command, parse_training_args, training_parser  # noqa: E402
 
-from keras_gen import captions, data, designer, text_to_image  # noqa: E402
+from keras_gen import data, model_folder  # noqa: E402
 from keras_gen.adherence import prompt_adherence  # noqa: E402
-from keras_gen.caption_encoder import (  # noqa: E402
-    build_caption_encoder,
-    build_gpt_caption_encoder,
-    caption_ids,
-)
 from keras_gen.denoiser import build_denoiser  # noqa: E402
 from keras_gen.diffusion import DiffusionModel  # noqa: E402
 from keras_gen.env import build_record, folder_megabytes  # noqa: E402
 from keras_gen.latents import build_latent_autoencoder  # noqa: E402
+from keras_gen.text_to_image import captions
+from keras_gen.text_to_image import model as text_to_image
+from keras_gen.text_to_image.encoder import (  # noqa: E402
+    build_caption_encoder,
+    build_gpt_caption_encoder,
+    caption_ids,
+)
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
 from keras_gen.training import fit_steps  # noqa: E402
 
@@ -192,7 +195,7 @@ def main(argv=None) -> int:
     parser.add_argument("--compare", action="store_true", help="both encoders")
     # Before any work: a bad --out fails now, not after 45 minutes of training.
     args = parse_training_args(
-        parser, argv, allowed_files=(designer.MODEL_FILE, designer.CARD_FILE)
+        parser, argv, allowed_files=(model_folder.MODEL_FILE, model_folder.CARD_FILE)
     )
     if args.quick:
         args.ae_steps, args.log_every = 10, 5
@@ -272,7 +275,8 @@ def main(argv=None) -> int:
             "name": "text-to-image",
             "description": (
                 "Latent text-to-image diffusion trained by keras-gen on Fashion-MNIST "
-                "captions (keras_gen.text_to_image): a 7x7x4 autoencoder, a DDPM/DDIM "
+                "captions (keras_gen.text_to_image.model): a 7x7x4 autoencoder, a "
+                "DDPM/DDIM "
                 f"denoiser with classifier-free guidance, a '{args.encoder}' caption "
                 "encoder."
             ),

@@ -6,16 +6,16 @@ Retrieval-augmented generation (RAG) on the project's pieces:
    (:class:`keras_gen.retrieval.HelpIndex` with TF-IDF, the best retriever
    measured in ``benchmarks/helpdesk_retrieval.py``);
 2. the section's opening goes into the prompt as the passage turn of the
-   chat format (:func:`keras_gen.chat.format_chat`), followed by the
+   chat format (:func:`keras_gen.helpdesk.chat.format_chat`), followed by the
    conversation so far, cut to fit the context window;
 3. the GPT writes the assistant's reply, greedily, with the one decoding path
    (:func:`keras_gen.decoding.generate_ids`, as
    :func:`keras_gen.finetune.greedy_complete` calls it), cut at the
-   end-of-turn marker (:func:`keras_gen.chat.parse_reply`).
+   end-of-turn marker (:func:`keras_gen.helpdesk.chat.parse_reply`).
 
 :func:`training_pairs` makes fine-tuning data for step 3 from the help
 sections themselves, never from the held-out questions
-(:func:`keras_gen.helpdesk.load_questions`): a synthetic question from a few
+(:func:`keras_gen.helpdesk.sections.load_questions`): a synthetic question from a few
 seeded templates filled with the section's title, the section's opening (from
 its first, second or third sentence) as the passage, and as the reply the
 passage sentence that shares the most words with the question. Fine-tuning on
@@ -34,7 +34,7 @@ import re
 
 from keras_gen._checks import check_int, check_seed
 from keras_gen._files import data_path
-from keras_gen.chat import (
+from keras_gen.helpdesk.chat import (
     END_OF_TURN,
     MIN_PASSAGE_CHARS,
     ROLE_MARKERS,
@@ -128,13 +128,13 @@ def training_pairs(
     whatever passage it is given, not one fixed reply per section). For each
     passage, ``questions_per_passage`` questions from
     :data:`QUESTION_TEMPLATES` (drawn without repeats, seeded). The prompt is
-    :func:`keras_gen.chat.format_chat` of the passage and the question, as
+    :func:`keras_gen.helpdesk.chat.format_chat` of the passage and the question, as
     :class:`HelpDesk` builds it; the completion is ``" " + reply + "\n"``,
     the reply being :func:`best_sentence` of the passage cut to
     :data:`REPLY_CHARS`.
 
     Args:
-        sections: :class:`keras_gen.helpdesk.HelpSection` records.
+        sections: :class:`keras_gen.helpdesk.sections.HelpSection` records.
         questions_per_passage: Templates used per passage.
         seed: Seed for the template draw.
         exclude: Questions never to train on (compared in lower case with
@@ -146,7 +146,7 @@ def training_pairs(
         A list of ``(prompt, completion)`` string pairs.
 
     Example:
-        >>> from keras_gen.helpdesk import HelpSection
+        >>> from keras_gen.helpdesk.sections import HelpSection
         >>> section = HelpSection("pass", "pass", 'The "pass" statement',
         ...                       "Pass is a null operation. Nothing happens.")
         >>> prompt, completion = training_pairs([section], 1)[0]
@@ -275,14 +275,14 @@ class HelpDesk:
             the base GPT to compare).
         tokenizer: Its tokenizer.
         sections: The sections to answer from; default
-            :func:`keras_gen.helpdesk.unique_sections` (the sections
+            :func:`keras_gen.helpdesk.sections.unique_sections` (the sections
             ``benchmarks/helpdesk_retrieval.py`` scores).
         index: A TF-IDF :class:`~keras_gen.retrieval.HelpIndex` already built
             on the sections, to share between desks (then ``sections`` is
             ignored); default: build one.
 
     Example:
-        >>> from keras_gen.helpdesk import HelpSection
+        >>> from keras_gen.helpdesk.sections import HelpSection
         >>> from keras_gen.tokenizers import CharTokenizer
         >>> from keras_gen.transformer import build_gpt
         >>> tok = CharTokenizer.train("abc", byte_fallback=True)
@@ -295,7 +295,7 @@ class HelpDesk:
     """
 
     def __init__(self, model, tokenizer, sections=None, index=None):
-        from keras_gen.helpdesk import unique_sections
+        from keras_gen.helpdesk.sections import unique_sections
         from keras_gen.retrieval import HelpIndex, TfidfEncoder
 
         if getattr(model, "context_length", 0) < CONTEXT_CHARS:
@@ -408,9 +408,9 @@ def evaluate_helpdesk(desk: HelpDesk, questions, min_coverage=0.8, min_chars=20)
 
     Args:
         desk: A :class:`HelpDesk`.
-        questions: :class:`keras_gen.helpdesk.HelpQuestion` records.
-        min_coverage: Passed to :func:`keras_gen.chat.is_quote`.
-        min_chars: Passed to :func:`keras_gen.chat.is_quote`.
+        questions: :class:`keras_gen.helpdesk.sections.HelpQuestion` records.
+        min_coverage: Passed to :func:`keras_gen.helpdesk.chat.is_quote`.
+        min_chars: Passed to :func:`keras_gen.helpdesk.chat.is_quote`.
 
     Returns:
         ``(metrics, answers)``: ``metrics`` has ``"n"``, ``"retrieval_top1"``
@@ -420,13 +420,13 @@ def evaluate_helpdesk(desk: HelpDesk, questions, min_coverage=0.8, min_chars=20)
         (both: a quote of the right section); ``answers`` the
         :class:`Answer` list.
     """
-    from keras_gen.chat import is_quote
-    from keras_gen.helpdesk import canonical_ids, load_help_sections
+    from keras_gen.helpdesk.chat import is_quote
+    from keras_gen.helpdesk.sections import canonical_ids, load_help_sections
 
     questions = list(questions)
     if not questions or not all(hasattr(q, "answer_ids") for q in questions):
         raise ValueError(
-            "Expected a non-empty list of keras_gen.helpdesk.HelpQuestion. "
+            "Expected a non-empty list of keras_gen.helpdesk.sections.HelpQuestion. "
             f"Received: {len(questions)} items"
         )
     canonical = canonical_ids(load_help_sections())

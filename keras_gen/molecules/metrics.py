@@ -147,7 +147,7 @@ def novelty(samples: Sequence[str], training_smiles: Iterable[str]) -> float:
     Args:
         samples: Generated SMILES (invalid ones are ignored).
         training_smiles: The training set as *canonical* SMILES (what
-            :func:`keras_gen.molecules.load_moses` returns), or a set of them.
+            :func:`keras_gen.molecules.smiles.load_moses` returns), or a set of them.
 
     Example:
         >>> novelty(["CCO", "OCC", "CCN", "C1CC"], ["CCO"])  # CCO is not new

@@ -11,7 +11,7 @@
 * :func:`longest_copied_run`: the longest stretch of consecutive notes of a
   melody that occurs verbatim in the training melodies, to see copying.
 
-Melodies are as in :mod:`keras_gen.music`: ``(pitch, duration)`` pairs.
+Melodies are as in :mod:`keras_gen.music.melodies`: ``(pitch, duration)`` pairs.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from keras_gen import _checks
-from keras_gen.music import (
+from keras_gen.music.melodies import (
     C_MAJOR_PITCH_CLASSES,
     PITCH_HIGH,
     PITCH_LOW,
@@ -47,7 +47,8 @@ class BigramModel:
     ``p(b | a) = (count(a, b) + alpha) / (count(a) + alpha * vocab_size)``.
 
     Args:
-        token_ids: 1-D training ids (e.g. :func:`keras_gen.music.melodies_to_ids`).
+        token_ids: 1-D training ids (e.g.
+            :func:`keras_gen.music.melodies.melodies_to_ids`).
         vocab_size: Number of token ids (default: the music vocabulary).
         alpha: Smoothing added to every count (``1``: add-one, Laplace).
 

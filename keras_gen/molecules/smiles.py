@@ -4,7 +4,7 @@ The article says Gen AI "assists in drug discovery by simulating molecular
 structures". This module makes that claim small and measurable: a molecule is
 written as a SMILES string (``c1ccccc1O`` is phenol), the project's own GPT
 (:mod:`keras_gen.transformer`) learns to write SMILES like those of the MOSES
-benchmark, and :mod:`keras_gen.molecule_metrics` checks the proposals with
+benchmark, and :mod:`keras_gen.molecules.metrics` checks the proposals with
 RDKit as MOSES does.
 
 * :func:`load_moses`: the vendored subset of MOSES in ``data/moses/``
@@ -339,7 +339,7 @@ def sample_smiles(
     Every sample starts from ``<bos>`` and is drawn token by token with
     :func:`keras_gen.decoding.generate_ids` until ``<eos>`` or the end of
     the context window. Nothing checks chemistry here: that is what
-    :func:`keras_gen.molecule_metrics.validity` measures.
+    :func:`keras_gen.molecules.metrics.validity` measures.
 
     Args:
         model: A :class:`~keras_gen.transformer.GPT` trained on SMILES windows.
@@ -445,7 +445,7 @@ def draw_molecules(
     """
     from rdkit.Chem import Draw
 
-    from keras_gen.molecule_metrics import to_molecule
+    from keras_gen.molecules.metrics import to_molecule
 
     mols_per_row = _checks.check_int("mols_per_row", mols_per_row, minimum=1)
     size = _checks.check_int("size", size, minimum=16, maximum=MAX_DRAW_SIZE)

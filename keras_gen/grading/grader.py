@@ -1,7 +1,7 @@
 """A model's grade for a learner's answer, and how to measure it.
 
 The article names "automated grading" among the LLM's uses in education.
-:mod:`keras_gen.grading` makes answers to notebook 07's code requests and
+:mod:`keras_gen.grading.answers` makes answers to notebook 07's code requests and
 labels them by running them (the truth); this module gives the model's
 grade, a score where higher means "more likely correct", two ways:
 
@@ -30,7 +30,7 @@ from keras import ops
 
 from keras_gen import finetune as ft
 from keras_gen._checks import check_int, check_seed
-from keras_gen.grading import make_answers, make_test_inputs, short_repr
+from keras_gen.grading.answers import make_answers, make_test_inputs, short_repr
 from keras_gen.tasks import CODE_TEMPLATES, CODE_VARIABLES, make_code_pairs
 
 
@@ -163,7 +163,7 @@ def answer_texts(answers) -> list[str]:
     r"""What a classifier reads for each answer: the request, then the answer.
 
     Example:
-        >>> from keras_gen.grading import GradedAnswer
+        >>> from keras_gen.grading.answers import GradedAnswer
         >>> answer_texts([GradedAnswer("# the sum of xs\n", "sum(xs)", "sum(ys)",
         ...                            "wrong_variable", False, "")])
         ['# the sum of xs\nsum(ys)\n']
@@ -180,7 +180,7 @@ def lm_scores(model, tokenizer, answers, length: int = 80, batch_size: int = 128
     Args:
         model: A GPT fine-tuned on correct (request, answer) pairs.
         tokenizer: Its tokenizer.
-        answers: :class:`keras_gen.grading.GradedAnswer` objects.
+        answers: :class:`keras_gen.grading.answers.GradedAnswer` objects.
         length: Row length (longest request + answer, in tokens).
         batch_size: Rows per forward pass.
 
@@ -210,7 +210,7 @@ def classifier_scores(classifier, tokenizer, answers, length: int = 80, batch_si
         classifier: A two-class :class:`keras_gen.finetune.GPTClassifier`,
             class 1 = correct.
         tokenizer: Its tokenizer.
-        answers: :class:`keras_gen.grading.GradedAnswer` objects.
+        answers: :class:`keras_gen.grading.answers.GradedAnswer` objects.
         length: Tokens read per text (:func:`keras_gen.finetune.encode_texts`).
         batch_size: Texts per forward pass.
 
@@ -237,7 +237,7 @@ def _check_answers(answers) -> list:
         or not all(hasattr(a, "answer") and hasattr(a, "prompt") for a in answers)
     ):
         raise ValueError(
-            "Expected a non-empty list of GradedAnswer (keras_gen.grading."
+            "Expected a non-empty list of GradedAnswer (keras_gen.grading.answers."
             f"make_answers). Received: {short_repr(answers, 80)}"
         )
     return answers
@@ -266,7 +266,7 @@ def make_grading_sets(
 
     Each set's requests are a seeded sample of all its requests
     (:func:`keras_gen.tasks.make_code_pairs`); each request gets the answers
-    of :func:`keras_gen.grading.make_answers` (``per_kind`` of each wrong
+    of :func:`keras_gen.grading.answers.make_answers` (``per_kind`` of each wrong
     kind), labelled by running them.
 
     Args:
@@ -282,7 +282,7 @@ def make_grading_sets(
     Returns:
         ``{"train": [...], "calibration": [...], "test": [...],
         "variables": {set name: names}}``: lists of
-        :class:`keras_gen.grading.GradedAnswer`.
+        :class:`keras_gen.grading.answers.GradedAnswer`.
 
     Example:
         >>> sets = make_grading_sets((3, 2, 2), held_out=1, calibration=1,

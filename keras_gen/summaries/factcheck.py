@@ -1,12 +1,12 @@
 """Check a generated table summary against its table, fact by fact; ROUGE-L.
 
-A summary of a :class:`~keras_gen.tables.SalesTable` is split into sentences
+A summary of a :class:`~keras_gen.summaries.tables.SalesTable` is split into sentences
 (at each ``.``). A **fact** is every number, every region or month name (any
-name in :data:`~keras_gen.tables.REGION_NAMES` or
-:data:`~keras_gen.tables.MONTH_NAMES`, whether or not it is in the table) and
+name in :data:`~keras_gen.summaries.tables.REGION_NAMES` or
+:data:`~keras_gen.summaries.tables.MONTH_NAMES`, whether or not it is in the table) and
 every direction word (``rose``/``fell``) in a sentence. The sentence's first
 word says what it claims, as in the reference phrasing
-(:func:`keras_gen.tables.summary_from_facts`):
+(:func:`keras_gen.summaries.tables.summary_from_facts`):
 
 * ``Total ...`` (**trend**): the i-th month named must be the table's first
   (i = 0) or last (i = 1) month; the i-th number must be the total of all
@@ -44,7 +44,12 @@ import re
 
 import numpy as np
 
-from keras_gen.tables import MONTH_NAMES, REGION_NAMES, SalesTable, table_facts
+from keras_gen.summaries.tables import (
+    MONTH_NAMES,
+    REGION_NAMES,
+    SalesTable,
+    table_facts,
+)
 
 _TOKEN = re.compile(r"[A-Za-z]+|\d+")
 _KINDS = {"total": "trend", "largest": "change", "leader": "leader"}
@@ -120,7 +125,7 @@ class SummaryCheck:
         """The summary with every wrong fact wrapped by ``mark``.
 
         Example:
-            >>> from keras_gen.tables import SalesTable
+            >>> from keras_gen.summaries.tables import SalesTable
             >>> t = SalesTable(("North", "South"), ("Jan", "Feb"),
             ...                np.array([[10, 30], [20, 15]]))
             >>> s = "Leader: South with 35."  # South's total is 35; North leads
@@ -164,13 +169,13 @@ def check_summary(summary: str, table: SalesTable) -> SummaryCheck:
     Args:
         summary: A generated summary (one line).
         table: The table it summarises (unambiguous, as from
-            :func:`~keras_gen.tables.make_tables`).
+            :func:`~keras_gen.summaries.tables.make_tables`).
 
     Returns:
         A :class:`SummaryCheck`.
 
     Example:
-        >>> from keras_gen.tables import SalesTable
+        >>> from keras_gen.summaries.tables import SalesTable
         >>> t = SalesTable(("North", "South"), ("Jan", "Feb"),
         ...                np.array([[10, 30], [20, 15]]))
         >>> c = check_summary("Total rose from 30 in Jan to 44 in Feb.", t)
@@ -185,7 +190,8 @@ def check_summary(summary: str, table: SalesTable) -> SummaryCheck:
         )
     if not isinstance(table, SalesTable):
         raise ValueError(
-            f"Expected a keras_gen.tables.SalesTable. Received: {type(table).__name__}"
+            "Expected a keras_gen.summaries.tables.SalesTable. Received: "
+            f"{type(table).__name__}"
         )
     truth = table_facts(table)
     month_totals = dict(zip(table.months, table.month_totals().tolist(), strict=True))
@@ -286,7 +292,7 @@ def score_summaries(summaries, tables) -> dict:
         "checks": the SummaryCheck of each}``.
 
     Example:
-        >>> from keras_gen.tables import make_tables, reference_summary
+        >>> from keras_gen.summaries.tables import make_tables, reference_summary
         >>> tables = make_tables(3, seed=1)
         >>> s = score_summaries([reference_summary(t) for t in tables], tables)
         >>> s["fact_accuracy"], s["all_right"], s["facts_per_summary"]
@@ -320,7 +326,7 @@ def accuracy_by_fact(checks) -> dict:
         ``{(kind, category): (right, stated)}``, sorted by kind then category.
 
     Example:
-        >>> from keras_gen.tables import SalesTable
+        >>> from keras_gen.summaries.tables import SalesTable
         >>> t = SalesTable(("North", "South"), ("Jan", "Feb"),
         ...                np.array([[10, 30], [20, 15]]))
         >>> accuracy_by_fact([check_summary("Leader: North with 41.", t)])

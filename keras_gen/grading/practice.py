@@ -5,7 +5,7 @@ in education. The simplest real version keeps, for each learner, a count of
 attempts and successes per exercise type (here the request templates of
 notebook 07's code task, :data:`keras_gen.tasks.CODE_TEMPLATES`), and picks
 the next exercise where the learner does worst. Answers are graded by
-running them (:func:`keras_gen.grading.grade_answer`), so every count is
+running them (:func:`keras_gen.grading.answers.grade_answer`), so every count is
 true.
 
 * :class:`LearnerModel`: attempts and successes per template;
@@ -22,7 +22,7 @@ import dataclasses
 import numpy as np
 
 from keras_gen._checks import check_float, check_int, check_seed
-from keras_gen.grading import (
+from keras_gen.grading.answers import (
     grade_answer,
     make_test_inputs,
     short_repr,
@@ -176,7 +176,7 @@ class SimulatedLearner:
 
     An attempt at template ``t`` is correct with probability ``skills[t]``
     (the answer is then the reference), otherwise a wrong answer made by
-    :func:`keras_gen.grading.wrong_answers` from the reference (an
+    :func:`keras_gen.grading.answers.wrong_answers` from the reference (an
     off-by-one, a wrong operator, variable or method, as a learner would
     write). After each attempt at ``t`` the skill moves a share
     ``learn_rate`` of the way to 1: practice helps.
@@ -238,9 +238,9 @@ def run_practice(
     """Let a simulated learner practise ``rounds`` exercises, graded by execution.
 
     The simulated learner's answers are made by the package
-    (:func:`keras_gen.grading.wrong_answers`), so they run in this process
+    (:func:`keras_gen.grading.answers.wrong_answers`), so they run in this process
     by default; a loop that grades a person's answers passes
-    ``isolated=True`` (:func:`keras_gen.grading.grade_answer`).
+    ``isolated=True`` (:func:`keras_gen.grading.answers.grade_answer`).
 
     Args:
         learner: A :class:`SimulatedLearner` (changed in place: it learns).
@@ -251,7 +251,7 @@ def run_practice(
         seed: Seed for picking exercises.
         templates: The templates (one skill each).
         isolated: Run each answer in a child process with CPU and memory
-            limits (:func:`keras_gen.isolation.run_isolated`).
+            limits (:func:`keras_gen.grading.isolation.run_isolated`).
 
     Returns:
         ``(history, model)``: a list of ``(template, correct)`` and the

@@ -1,7 +1,7 @@
 """A restricted evaluator for one-line Python answers (automated grading).
 
 Grading a learner's code by *running* it gives the ground truth that a
-model's grade is measured against (:mod:`keras_gen.grading`). Running text
+model's grade is measured against (:mod:`keras_gen.grading.answers`). Running text
 that someone typed needs care, so :func:`evaluate_expression` does not call
 ``eval``: it parses the answer with :mod:`ast` and walks the tree itself,
 node by node, allowing only what the answers to notebook 07's code requests
@@ -82,11 +82,11 @@ Who calls it, and where it runs:
   fast as the child process, which also takes half a second to start (see
   ``benchmarks/sandbox_isolation.py``): for code the user running it wrote
   or chose, such as notebook 10's teaching cells and the answers
-  :func:`keras_gen.grading.make_answers` and
-  :func:`keras_gen.practice.run_practice` make themselves.
-* :func:`keras_gen.isolation.run_isolated` runs the same evaluator in a
+  :func:`keras_gen.grading.answers.make_answers` and
+  :func:`keras_gen.grading.practice.run_practice` make themselves.
+* :func:`keras_gen.grading.isolation.run_isolated` runs the same evaluator in a
   child process with CPU and memory limits: for code nobody here wrote, a
-  learner's answer in :func:`keras_gen.grading.grade_answer` (its default)
+  learner's answer in :func:`keras_gen.grading.answers.grade_answer` (its default)
   or code a model wrote.
 
 What it does NOT protect against:
@@ -94,7 +94,7 @@ What it does NOT protect against:
 * In the caller's process it is a guard for honest learners' mistakes and
   for pasted code, not a security boundary against an attacker. CPython
   has a long record of escapes from in-process sandboxes: code from
-  strangers goes through :func:`keras_gen.isolation.run_isolated`.
+  strangers goes through :func:`keras_gen.grading.isolation.run_isolated`.
 * The time limit is checked between steps: one builtin call runs to its
   end. The size limits keep the allowed calls near-linear in their input
   (``sorted`` of ``max_items`` items: milliseconds at the defaults), but
@@ -277,7 +277,7 @@ def check_expression(code: str, max_chars: int = 1000) -> ast.Expression:
         >>> check_expression("__import__('os')")
         Traceback (most recent call last):
         ...
-        keras_gen.sandbox.UnsafeExpressionError: Expected a one-line \
+        keras_gen.grading.sandbox.UnsafeExpressionError: Expected a one-line \
 expression that uses only plain data, the allowed builtins and methods. \
 Received: "__import__('os')", which uses the name '__import__' (names \
 starting with '__' are refused).
@@ -787,7 +787,7 @@ def evaluate_expression(
         >>> evaluate_expression("sum(range(10 ** 9))")
         Traceback (most recent call last):
         ...
-        keras_gen.sandbox.ExpressionLimitError: Expected the answer to create \
+        keras_gen.grading.sandbox.ExpressionLimitError: Expected the answer to create \
 at most max_items=100000 items in all. Received: 'sum(range(10 ** 9))', which \
 went past it (range() of 1000000000 numbers).
     """

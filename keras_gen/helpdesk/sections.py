@@ -34,7 +34,9 @@ import dataclasses
 import os
 import re
 
+from keras_gen._checks import check_int
 from keras_gen._files import data_path, utf8_error_where
+from keras_gen.retrieval import top_k_accuracy
 
 #: The shipped held-out questions (written for this project; data/README.md).
 QUESTIONS_FILE = data_path("helpdesk", "questions.tsv")
@@ -221,8 +223,6 @@ def unique_sections(
         >>> len({s.document for s in kept}) == len(kept)
         True
     """
-    from keras_gen._checks import check_int
-
     check_int("min_chars", min_chars, minimum=0)
     sections = load_help_sections() if sections is None else list(sections)
     mapping = canonical_ids(sections)
@@ -362,3 +362,34 @@ def _read_questions(path: str, reader, known: set) -> list[HelpQuestion]:
     if not questions:
         raise ValueError(f"Expected at least one question in {path}. Received: none")
     return questions
+
+
+def evaluate_retrieval(index, questions, ks=(1, 3)) -> dict[str, float]:
+    """Top-k accuracy of ``index`` on labelled questions.
+
+    A question's answer ids (its topic id and any alternative) are mapped to
+    the kept copy of their text (:func:`canonical_ids`), so
+    a label that names a duplicate section is scored like its original.
+
+    Args:
+        index: A :class:`keras_gen.retrieval.HelpIndex`.
+        questions: :class:`HelpQuestion` records.
+        ks: The cut-offs to report.
+
+    Returns:
+        ``{"top1": ..., "top3": ...}`` (one key per ``k``) and ``"n"``, the
+        number of questions.
+    """
+    questions = list(questions)
+    if not questions or not all(hasattr(q, "answer_ids") for q in questions):
+        raise ValueError(
+            "Expected a non-empty list of HelpQuestion. "
+            f"Received: {len(questions)} items"
+        )
+    ks = [check_int("k", k, minimum=1) for k in ks]
+    canonical = canonical_ids(load_help_sections())
+    ranked = index.search([q.question for q in questions], k=max(ks))
+    answers = [{canonical.get(i, i) for i in q.answer_ids} for q in questions]
+    result = {f"top{k}": top_k_accuracy(ranked, answers, k) for k in ks}
+    result["n"] = len(questions)
+    return result

@@ -6,7 +6,7 @@ Stable Diffusion in miniature, from the course's own parts::
     noise (batch, 7, 7, 4) --DDIM, guided by the condition--> latent
     latent --autoencoder's decoder--> image (batch, 28, 28, 1)
 
-- :mod:`keras_gen.caption_encoder` reads the caption;
+- :mod:`keras_gen.text_to_image.encoder` reads the caption;
 - :class:`keras_gen.diffusion.DiffusionModel` draws a latent with
   classifier-free guidance;
 - :class:`keras_gen.latents.LatentAutoencoder` decodes it.
@@ -16,7 +16,7 @@ saved as one ``model.keras`` with a ``card.json`` by
 :func:`save_text_to_image` and loaded, ``safe_mode`` on and its SHA-256
 checked, by :func:`load_text_to_image`. :func:`measure` scores it on the
 yardstick of :mod:`keras_gen.adherence` plus the caption attributes of
-:mod:`keras_gen.captions`; :func:`guidance_sweep` trades adherence against
+:mod:`keras_gen.text_to_image.captions`; :func:`guidance_sweep` trades adherence against
 diversity.
 """
 
@@ -29,12 +29,13 @@ import numpy as np
 
 # denoiser is imported for its registered layers: a saved model loads in a
 # fresh process only when every class in it is registered.
-from keras_gen import _checks, captions, denoiser, model_folder, tokenizers  # noqa: F401
+from keras_gen import _checks, denoiser, model_folder, tokenizers  # noqa: F401
 from keras_gen._files import FileFormatError, data_path
 from keras_gen._nested import NestedConfig
-from keras_gen.caption_encoder import caption_ids
 from keras_gen.diffusion import DiffusionModel
 from keras_gen.latents import LatentAutoencoder
+from keras_gen.text_to_image import captions
+from keras_gen.text_to_image.encoder import caption_ids
 
 #: The text-to-image model that ships with the project (``make pretrained``).
 DEFAULT_TEXT_TO_IMAGE_DIR = data_path("pretrained", "text-to-image")
@@ -115,7 +116,7 @@ class TextToImage(NestedConfig, keras.Model):
         autoencoder: A trained :class:`~keras_gen.latents.LatentAutoencoder`.
         diffusion: A trained :class:`~keras_gen.diffusion.DiffusionModel` on
             the autoencoder's latents, whose condition encoder reads
-            :func:`~keras_gen.caption_encoder.caption_ids`.
+            :func:`~keras_gen.text_to_image.encoder.caption_ids`.
         tokenizer: ``{"kind": "char" | "bpe", ...}``, the tokenizer the
             caption encoder was trained with (``kind`` plus ``to_dict()``).
         held_out: The ``(label, tone, width)`` combinations kept out of
@@ -227,7 +228,7 @@ def save_text_to_image(folder: str, model: TextToImage, card: dict) -> str:
     """Write ``model.keras`` and ``card.json`` (with SHA-256), all or nothing.
 
     The folder format and atomic swap of :mod:`keras_gen.model_folder`, as
-    for the designer (:func:`keras_gen.designer.save_designer`).
+    for the designer (:func:`keras_gen.conditional.save_designer`).
     """
     if not isinstance(model, TextToImage):
         raise ValueError(
@@ -322,8 +323,9 @@ def measure(
 
     ``10 * per_class`` images from :func:`balanced_prompts` (all 40
     class/tone/width combinations, the held-out ones included), scored by
-    the quality classifier (class) and by :func:`keras_gen.captions.attribute_of`
-    (tone, width) against the prompt.
+    the quality classifier (class) and by
+    :func:`keras_gen.text_to_image.captions.attribute_of` (tone, width) against
+    the prompt.
 
     Args:
         model: A :class:`TextToImage`.

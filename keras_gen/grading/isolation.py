@@ -1,6 +1,6 @@
 """Run code nobody here wrote in a child process with CPU and memory limits.
 
-:func:`keras_gen.sandbox.evaluate_expression` runs an answer in the calling
+:func:`keras_gen.grading.sandbox.evaluate_expression` runs an answer in the calling
 process: fast, and enough for code the user running it wrote or chose (the
 notebook's teaching cells, the package's own mutated answers). Code written
 by someone else (a learner's answer handed to a grader, code a model wrote
@@ -10,7 +10,7 @@ itself before it reads any code:
 
 * **memory**: ``RLIMIT_AS`` at what the child uses after start-up plus
   ``memory_limit``, so an allocation past it raises ``MemoryError`` in the
-  child (reported as :class:`~keras_gen.sandbox.ExpressionLimitError`),
+  child (reported as :class:`~keras_gen.grading.sandbox.ExpressionLimitError`),
   never in the host;
 * **CPU**: before each answer, a CPU-time timer (``ITIMER_PROF``) at twice
   ``time_limit`` and ``RLIMIT_CPU`` one second later: a C call that never
@@ -53,7 +53,7 @@ import time
 import warnings
 
 from keras_gen._checks import check_int
-from keras_gen.sandbox import (
+from keras_gen.grading.sandbox import (
     MAX_CHARS_CAP,
     ExpressionLimitError,
     UnsafeExpressionError,
@@ -295,7 +295,7 @@ class _Worker:
         command = self.command or [
             sys.executable, "-I", "-c",
             f"import sys; sys.path.insert(0, {root!r}); "
-            "from keras_gen.isolation import _child_main; "
+            "from keras_gen.grading.isolation import _child_main; "
             f"_child_main({self.memory_limit})",
         ]
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
@@ -452,7 +452,7 @@ def run_isolated(
 ):
     """Evaluate one answer in a child process with CPU and memory limits.
 
-    The same evaluator as :func:`~keras_gen.sandbox.evaluate_expression`,
+    The same evaluator as :func:`~keras_gen.grading.sandbox.evaluate_expression`,
     with the same arguments and errors, plus ``memory_limit``.
 
     For code the user running it did not write: a learner's answer in a
@@ -467,7 +467,7 @@ def run_isolated(
             kernel kills the child at twice this.
         memory_limit: Bytes the answer may use beyond the child's start-up,
             from 16 MB to :data:`MAX_MEMORY_LIMIT`.
-        max_items: As in :func:`~keras_gen.sandbox.evaluate_expression`.
+        max_items: As in :func:`~keras_gen.grading.sandbox.evaluate_expression`.
         max_int_bits: As there.
         max_chars: As there.
 
@@ -489,7 +489,7 @@ def run_isolated(
         >>> run_isolated("[[[[0] * 40] * 40] * 40] * 40")
         Traceback (most recent call last):
         ...
-        keras_gen.sandbox.ExpressionLimitError: Expected every value the \
+        keras_gen.grading.sandbox.ExpressionLimitError: Expected every value the \
 answer makes or uses to stand for at most max_items=100000 items. Received: \
 '[[[[0] * 40] * 40] * 40] * 40', which made or used list * 40, standing for \
 2560000 items. Repeating or nesting a list of lists multiplies what it stands \

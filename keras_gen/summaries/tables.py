@@ -34,7 +34,7 @@ in one fixed phrasing::
 One phrasing, not several: the model has a few minutes of fine-tuning, and
 with one phrasing every difference from the reference is a wrong fact rather
 than a synonym, so ROUGE-L and the fact checker
-(:mod:`keras_gen.factcheck`) measure the same thing in two ways. Tables whose
+(:mod:`keras_gen.summaries.factcheck`) measure the same thing in two ways. Tables whose
 answer would be ambiguous (equal first and last totals, two leaders, two
 largest changes) are redrawn, so every summary has exactly one right answer.
 """

@@ -17,8 +17,8 @@ duration, between ``<bos>`` and ``<eos>``::
 The parsed melodies are shipped in ``data/chorales/`` (parsing every chorale
 with music21 takes about a minute); ``tools/build_chorales.py`` rebuilds the
 file from the installed corpus and :func:`load_chorales` checks its pinned
-SHA-256. :mod:`keras_gen.music_audio` turns melodies into MIDI, MusicXML, a
-piano roll and sound; :mod:`keras_gen.music_metrics` measures samples.
+SHA-256. :mod:`keras_gen.music.audio` turns melodies into MIDI, MusicXML, a
+piano roll and sound; :mod:`keras_gen.music.metrics` measures samples.
 """
 
 from __future__ import annotations

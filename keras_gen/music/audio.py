@@ -9,7 +9,7 @@
   :func:`write_wav` stores it as a 16-bit WAV file; in a notebook,
   ``IPython.display.Audio(samples, rate=sample_rate)`` plays it.
 
-Melodies are as in :mod:`keras_gen.music`: ``(pitch, duration)`` pairs.
+Melodies are as in :mod:`keras_gen.music.melodies`: ``(pitch, duration)`` pairs.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from keras_gen import _checks
 from keras_gen._files import replacing
-from keras_gen.music import check_melody
+from keras_gen.music.melodies import check_melody
 
 #: File endings :func:`write_melody` understands, and music21's format names.
 MELODY_FORMATS = {".mid": "midi", ".midi": "midi", ".musicxml": "musicxml",
@@ -39,7 +39,7 @@ def melody_to_stream(melody, tempo_bpm: float = 80.0, key: str = "C"):
     """A ``music21.stream.Stream`` of the melody, with tempo and key signature.
 
     Args:
-        melody: See :func:`keras_gen.music.check_melody`.
+        melody: See :func:`keras_gen.music.melodies.check_melody`.
         tempo_bpm: Quarter notes per minute.
         key: A music21 key name for the key signature (``"C"``, ``"a"``).
 
@@ -74,7 +74,7 @@ def write_melody(melody, path: str, tempo_bpm: float = 80.0) -> str:
     error never leaves half a file.
 
     Args:
-        melody: See :func:`keras_gen.music.check_melody`.
+        melody: See :func:`keras_gen.music.melodies.check_melody`.
         path: Ends in ``.mid``/``.midi`` or ``.musicxml``/``.xml``; its folder
             must exist.
         tempo_bpm: Quarter notes per minute.
@@ -117,7 +117,7 @@ def melody_to_audio(
     are silence. The peak is scaled to ``volume``.
 
     Args:
-        melody: See :func:`keras_gen.music.check_melody`.
+        melody: See :func:`keras_gen.music.melodies.check_melody`.
         tempo_bpm: Quarter notes per minute.
         sample_rate: Samples per second, ``8000 .. 192000``.
         volume: Peak amplitude, ``(0, 1]``.
@@ -238,7 +238,7 @@ def plot_piano_roll(melody, ax=None, title: str = "Piano roll", color="tab:blue"
     """Draw a melody as a piano roll: one bar per note, time across, pitch up.
 
     Args:
-        melody: See :func:`keras_gen.music.check_melody`.
+        melody: See :func:`keras_gen.music.melodies.check_melody`.
         ax: A matplotlib ``Axes``; a new figure if ``None``.
         title: The axes' title.
         color: The bars' colour.

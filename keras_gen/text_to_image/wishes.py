@@ -2,13 +2,14 @@
 
 Notebook 11's last step lets the language model write the image model's
 prompt: a request such as ``"something for the beach"`` becomes a caption of
-:mod:`keras_gen.captions` (``"a light narrow sandal"``), which the
+:mod:`keras_gen.text_to_image.captions` (``"a light narrow sandal"``), which the
 text-to-image model draws. This module makes the (request, caption) pairs to
 fine-tune and measure that step.
 
 **The intents** (:data:`INTENTS`) are *our own toy mapping*, written for this
 course, not a fact about fashion: each names the Fashion-MNIST classes and the
-tones/widths (see :mod:`keras_gen.captions`) that we count as a right answer.
+tones/widths (see :mod:`keras_gen.text_to_image.captions`) that we count as a right
+answer.
 A request never names its caption literally: "to carry my laptop" implies a
 bag without saying "bag".
 
@@ -20,12 +21,13 @@ GPT pretrained on Python's documentation does not have, so none is held out.
 
 **Targets** (:func:`make_pairs`): each training request is paired with
 several captions, each a random allowed (class, tone, width) written in
-phrasing 0 of :data:`keras_gen.captions.PHRASINGS` (``"a {tone} {width}
+phrasing 0 of :data:`keras_gen.text_to_image.captions.PHRASINGS` (``"a {tone} {width}
 {noun}"``), so the model learns what the intent allows rather than one
 answer per request.
 
 **Scoring** (:func:`score_captions`): the share of outputs that parse as a
-caption (:func:`keras_gen.captions.parse_caption`), whose class is allowed,
+caption (:func:`keras_gen.text_to_image.captions.parse_caption`), whose class is
+allowed,
 whose tone and width are both allowed, and all three together.
 """
 
@@ -35,7 +37,8 @@ import dataclasses
 
 import numpy as np
 
-from keras_gen import _checks, captions
+from keras_gen import _checks
+from keras_gen.text_to_image import captions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,8 +48,9 @@ class Intent:
     Attributes:
         name: A short key.
         classes: Allowed Fashion-MNIST labels.
-        tones: Allowed tones (subset of :data:`keras_gen.captions.TONES`).
-        widths: Allowed widths (subset of :data:`keras_gen.captions.WIDTHS`).
+        tones: Allowed tones (subset of :data:`keras_gen.text_to_image.captions.TONES`).
+        widths: Allowed widths (subset of
+            :data:`keras_gen.text_to_image.captions.WIDTHS`).
         phrasings: Six ways to ask; the first :data:`TRAIN_PHRASINGS` train.
     """
 
@@ -60,7 +64,7 @@ class Intent:
 _ANY_TONE = captions.TONES
 _ANY_WIDTH = captions.WIDTHS
 # Labels: 0 t-shirt, 1 trousers, 2 pullover, 3 dress, 4 coat, 5 sandal,
-# 6 shirt, 7 sneaker, 8 bag, 9 ankle boot (keras_gen.captions.NOUNS).
+# 6 shirt, 7 sneaker, 8 bag, 9 ankle boot (keras_gen.text_to_image.captions.NOUNS).
 #: The toy mapping from requests to allowed captions (ours, not a fashion fact).
 INTENTS = (
     Intent(

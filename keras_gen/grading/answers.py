@@ -8,10 +8,10 @@ truth is what the code computes. This module makes that truth for notebook
 
 * :func:`make_test_inputs`: seeded lists of integers for every variable name;
 * :func:`grade_answer`: runs an answer and the reference answer on every
-  test input in the restricted evaluator (:mod:`keras_gen.sandbox`) and
+  test input in the restricted evaluator (:mod:`keras_gen.grading.sandbox`) and
   compares the values (:func:`same_value`). A learner's answer runs in a
   child process with CPU and memory limits
-  (:func:`keras_gen.isolation.run_isolated`, the default ``isolated=True``);
+  (:func:`keras_gen.grading.isolation.run_isolated`, the default ``isolated=True``);
   the answers this module makes itself (:func:`make_answers`) run in this
   process (``isolated=False``), about twice as fast
   (``benchmarks/sandbox_isolation.py``), since nobody but the package
@@ -45,8 +45,8 @@ import reprlib
 import numpy as np
 
 from keras_gen._checks import check_int, check_seed
-from keras_gen.isolation import OpaqueValue, run_isolated
-from keras_gen.sandbox import (
+from keras_gen.grading.isolation import OpaqueValue, run_isolated
+from keras_gen.grading.sandbox import (
     ExpressionLimitError,
     UnsafeExpressionError,
     evaluate_expression,
@@ -353,10 +353,10 @@ def grade_answer(answer: str, reference: str, inputs, expected=None, *,
         expected: :func:`reference_values` for these inputs, to skip
             recomputing them when grading many answers to one request.
         isolated: Run the answer in a child process with CPU and memory
-            limits (:func:`keras_gen.isolation.run_isolated`; the child
+            limits (:func:`keras_gen.grading.isolation.run_isolated`; the child
             starts once per process, in about half a second). ``False``
             runs it in this process
-            (:func:`keras_gen.sandbox.evaluate_expression`, about twice as
+            (:func:`keras_gen.grading.sandbox.evaluate_expression`, about twice as
             fast): only for answers the user running it wrote or chose,
             such as those :func:`make_answers` makes.
 
