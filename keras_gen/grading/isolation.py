@@ -51,6 +51,7 @@ import tempfile
 import threading
 import time
 import warnings
+from pathlib import Path
 
 from keras_gen._checks import check_int
 from keras_gen.grading.sandbox import (
@@ -291,7 +292,9 @@ class _Worker:
         self.log = None
 
     def _start(self):
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        # The folder that holds the keras_gen package (this file is
+        # keras_gen/grading/isolation.py), so the child imports this copy.
+        root = os.fspath(Path(__file__).resolve().parents[2])
         command = self.command or [
             sys.executable, "-I", "-c",
             f"import sys; sys.path.insert(0, {root!r}); "
