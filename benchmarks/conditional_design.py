@@ -31,9 +31,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_gen import conditional, data, designer  # noqa: E402
+from keras_gen import conditional, data  # noqa: E402
 from keras_gen.adherence import design_report, prompt_adherence  # noqa: E402
 from keras_gen.env import matmul_gflops  # noqa: E402
+from keras_gen.training import fit_steps  # noqa: E402
 
 BUILDERS = {
     "cgan": conditional.build_conditional_gan,
@@ -58,15 +59,21 @@ def train(kind: str, steps: int, eval_every: int, seed: int = 0):
     model = BUILDERS[kind](seed=seed)
     probe = np.repeat(np.arange(10), 200)
     start = time.perf_counter()
-    for epoch in range(steps // eval_every):
-        model.fit(dataset, steps_per_epoch=eval_every, epochs=1, verbose=0)
+
+    def measure(chunk, logs):
         drawn = conditional.generate(model, range(10), n=200, seed=1)
+        step = min((chunk + 1) * eval_every, steps)  # the last chunk may be short
         print(
-            f"  {kind} step {(epoch + 1) * eval_every:6d} "
+            f"  {kind} step {step:6d} "
             f"{time.perf_counter() - start:6.0f} s  adherence "
             f"{prompt_adherence(drawn, probe)['overall']:.3f}",
             flush=True,
         )
+
+    fit_steps(  # exactly `steps` steps, measured every `eval_every`
+        model, dataset, steps, eval_every,
+        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=measure)],
+    )
     return model, time.perf_counter() - start
 
 
@@ -84,7 +91,7 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, "
         f"matmul {matmul_gflops():.0f} GFLOP/s, keras {keras.__version__}"
     )
-    shipped, card = designer.load_designer()
+    shipped, card = conditional.load_designer()
     print(
         f"\nshipped designer: {card['kind']}, {card['parameters']:,} parameters, "
         f"{card['steps']} steps ({card['command']}), at noise temperature "

@@ -39,7 +39,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_gen import classifier, conditional, designer, gan, metrics  # noqa: E402
+from keras_gen import classifier, conditional, gan, metrics  # noqa: E402
 from keras_gen.adherence import design_report  # noqa: E402
 from keras_gen.cli import DEMO_EPOCHS, run_demo  # noqa: E402
 from keras_gen.env import build_record  # noqa: E402
@@ -83,8 +83,8 @@ def main(argv=None) -> int:
     )
     rows = []
     requested = np.repeat(np.arange(10), per_class)
-    for folder in args.designer or [designer.DEFAULT_DESIGNER_DIR]:
-        model, card = designer.load_designer(folder)
+    for folder in args.designer or [conditional.DEFAULT_DESIGNER_DIR]:
+        model, card = conditional.load_designer(folder)
         start = time.perf_counter()
         images = conditional.generate(
             model, range(10), n=per_class, seed=1, temperature=card["temperature"]

@@ -33,6 +33,7 @@ from keras_gen import data  # noqa: E402
 from keras_gen.classifier import features_and_predictions  # noqa: E402
 from keras_gen.denoiser import build_denoiser  # noqa: E402
 from keras_gen.diffusion import DiffusionModel, build_label_encoder  # noqa: E402
+from keras_gen.training import fit_steps  # noqa: E402
 
 
 def main() -> None:
@@ -87,9 +88,8 @@ def main() -> None:
         f"batch {args.batch_size}"
     )
     start = time.perf_counter()
-    history = model.fit(
-        dataset, epochs=epochs, steps_per_epoch=args.steps // epochs, verbose=0
-    )
+    # Exactly --steps steps, in about `epochs` chunks (the last one shorter).
+    history = fit_steps(model, dataset, args.steps, -(-args.steps // epochs))
     train_s = time.perf_counter() - start
     losses = history.history["loss"]
     print(

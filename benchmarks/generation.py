@@ -5,7 +5,7 @@ shipped model's shape (4 blocks, 6 heads, 192 wide, vocabulary 350; about
 1.9 M parameters) and prints tokens per second:
 
   * with the cache: one XLA-compiled single-token step per new token
-    (:func:`keras_gen.generation.generate_ids`, the pipeline's default);
+    (:func:`keras_gen.decoding.generate_ids`, the pipeline's default);
   * with the cache, without XLA (a plain ``tf.function`` graph);
   * without a cache: the whole prefix recomputed for every new token;
 
@@ -14,7 +14,7 @@ the same tokens. Weights are random: the cost of a step does not depend on
 their values. The context is ``prompt + new tokens`` (288 by default), so the
 whole run fits in one window; the shipped model's window of 256 would make
 the last tokens slide the window, where the cache cannot help (see
-:mod:`keras_gen.generation`). Compilation happens in an untimed warm-up;
+:mod:`keras_gen.decoding`). Compilation happens in an untimed warm-up;
 rounds are interleaved and the best of each kept, so a busy machine's noise
 hits all variants alike.
 
@@ -37,7 +37,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_gen.generation import generate_ids  # noqa: E402
+from keras_gen.decoding import generate_ids  # noqa: E402
 from keras_gen.transformer import build_gpt  # noqa: E402
 
 #: The shipped model's shape (tools/train_pretrained.py), vocabulary rounded.

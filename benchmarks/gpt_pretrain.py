@@ -51,6 +51,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from keras_gen.callbacks import StepClock  # noqa: E402
 from keras_gen.env import matmul_gflops  # noqa: E402
 from keras_gen.profiling import gpt_flops_per_token  # noqa: E402
 from keras_gen.text import (  # noqa: E402
@@ -109,17 +110,6 @@ DEFAULT = Config(
 )
 
 
-class BatchClock(keras.callbacks.Callback):
-    """Time stamps at every train-batch end, for steady-state rates."""
-
-    def __init__(self):
-        super().__init__()
-        self.stamps = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.stamps.append(time.perf_counter())
-
-
 def build(cfg: Config, vocab_size: int, total_steps: int):
     keras.utils.set_random_seed(0)
     shape = dataclasses.replace(cfg.model, vocab_size=vocab_size)
@@ -137,7 +127,7 @@ def build(cfg: Config, vocab_size: int, total_steps: int):
 
 
 def tokens_per_second(model, dataset, cfg: Config, steps: int) -> float:
-    clock = BatchClock()
+    clock = StepClock()
     model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, callbacks=[clock])
     skip = min(5, steps // 4)  # the first steps include pipeline start-up
     seconds = clock.stamps[-1] - clock.stamps[skip]

@@ -35,7 +35,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -44,12 +43,14 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from gpt_pretrain import Config, build  # noqa: E402 (this folder; same builder)
 
+from keras_gen.callbacks import StepClock  # noqa: E402
 from keras_gen.text import (  # noqa: E402
     load_corpus,
     make_next_token_dataset,
     split_corpus,
 )
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
+from keras_gen.training import fit_steps  # noqa: E402
 
 CONTEXT = 64  # every recipe is scored on the reference's windows
 EVAL_EVERY = 100
@@ -71,30 +72,25 @@ RECIPES = {
 }
 
 
-class QualityClock(keras.callbacks.Callback):
+class QualityClock(StepClock):
     """Training seconds (evaluation excluded) and validation loss per epoch.
 
-    Stops training once the validation loss reaches ``target``.
+    A :class:`keras_gen.callbacks.StepClock` (its ``train_seconds``) that
+    also stops training once the validation loss reaches ``target``.
     """
 
-    def __init__(self, target: float, steps_per_epoch: int):
+    def __init__(self, target: float, steps_per_epoch: int, total_steps: int):
         super().__init__()
         self.target = target
         self.steps_per_epoch = steps_per_epoch
-        self.seconds = 0.0
+        self.total_steps = total_steps
         self.curve = []  # [step, training seconds, validation loss]
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.last = time.perf_counter()
-
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds += self.last - self.start
+        super().on_epoch_end(epoch, logs)
         val_loss = float(logs["val_loss"])
-        step = (epoch + 1) * self.steps_per_epoch
-        self.curve.append([step, round(self.seconds, 3), round(val_loss, 5)])
+        step = min((epoch + 1) * self.steps_per_epoch, self.total_steps)
+        self.curve.append([step, round(self.train_seconds, 3), round(val_loss, 5)])
         if val_loss <= self.target:
             self.model.stop_training = True
 
@@ -144,14 +140,9 @@ def run_keras(recipe: Config, vocab_size, train_ids, val_ids, target, steps=None
         val_ids, CONTEXT, 32, shuffle=False, stride=CONTEXT
     ).take(100)
     every = min(EVAL_EVERY, steps)
-    clock = QualityClock(target, every)
-    model.fit(
-        train,
-        steps_per_epoch=every,
-        epochs=steps // every,
-        validation_data=val,
-        callbacks=[clock],
-        verbose=0,
+    clock = QualityClock(target, every, steps)
+    fit_steps(  # exactly `steps` steps (the last chunk shorter if need be)
+        model, train, steps, every, validation_data=val, callbacks=[clock]
     )
     return clock.curve
 

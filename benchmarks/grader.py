@@ -1,6 +1,6 @@
 """Automated grading (notebook 10, part 2): model grades against the executed truth.
 
-Makes the graded answers of :func:`keras_gen.grader.make_grading_sets`
+Makes the graded answers of :func:`keras_gen.grading.grader.make_grading_sets`
 (fine-tuning, calibration and test requests split by variable name), then:
 
   * grader (a): a copy of the shipped GPT fine-tuned on the correct
@@ -36,7 +36,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_gen import finetune as ft  # noqa: E402
-from keras_gen import grader, practice  # noqa: E402
+from keras_gen.grading import (
+    grader,  # noqa: E402
+    practice,
+)
 from keras_gen.pretrained import load_pretrained  # noqa: E402
 from keras_gen.tasks import CODE_TEMPLATES  # noqa: E402
 

@@ -1,15 +1,15 @@
 """Help-desk chat: quote rate and grounding on the held-out questions.
 
 Every question of ``data/helpdesk/questions.tsv`` is answered the way
-``keras-gen chat`` answers it (:class:`keras_gen.helpdesk_chat.HelpDesk`):
+``keras-gen chat`` answers it (:class:`keras_gen.helpdesk.desk.HelpDesk`):
 TF-IDF retrieves the closest help section, its opening goes into the prompt
-(:func:`keras_gen.chat.format_chat`), the model replies greedily. Prints, for
+(:func:`keras_gen.helpdesk.chat.format_chat`), the model replies greedily. Prints, for
 the shipped fine-tuned model (``data/pretrained/helpdesk-chat``), the shipped
 GPT before fine-tuning (same prompts) and a rule with no model (the passage
 sentence sharing most words with the question):
 
   * quote rate: the reply's longest run copied from the passage covers >= 80%
-    of it and is >= 20 characters (:func:`keras_gen.chat.is_quote`);
+    of it and is >= 20 characters (:func:`keras_gen.helpdesk.chat.is_quote`);
   * grounded: quoted and the retrieved section is right (TF-IDF top-1);
 
 then both by kind of question. Greedy decoding: the numbers do not depend on
@@ -28,20 +28,20 @@ import time
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_gen.chat import is_quote, truncate_words  # noqa: E402
-from keras_gen.helpdesk import (  # noqa: E402
-    QUESTION_KINDS,
-    canonical_ids,
-    load_help_sections,
-    load_questions,
-)
-from keras_gen.helpdesk_chat import (  # noqa: E402
+from keras_gen.helpdesk.chat import is_quote, truncate_words  # noqa: E402
+from keras_gen.helpdesk.desk import (  # noqa: E402
     CHAT_MODEL_DIR,
     REPLY_CHARS,
     Answer,
     HelpDesk,
     best_sentence,
     evaluate_helpdesk,
+)
+from keras_gen.helpdesk.sections import (  # noqa: E402
+    QUESTION_KINDS,
+    canonical_ids,
+    load_help_sections,
+    load_questions,
 )
 from keras_gen.pretrained import load_pretrained  # noqa: E402
 

@@ -1,6 +1,7 @@
 """Help-desk retrieval: TF-IDF against the shipped GPT's body and an untrained one.
 
-Indexes the help sections (:func:`keras_gen.helpdesk.unique_sections`: CPython's
+Indexes the help sections
+(:func:`keras_gen.helpdesk.sections.unique_sections`: CPython's
 ``pydoc_data`` topics, one copy of each text) and answers each held-out
 question of ``data/helpdesk/questions.tsv`` with the closest sections
 (cosine similarity). Prints top-1 and top-3 accuracy (a hit when the
@@ -33,12 +34,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from keras_gen.helpdesk import QUESTION_KINDS, load_questions, unique_sections  # noqa: E402
+from keras_gen.helpdesk.sections import (  # noqa: E402
+    QUESTION_KINDS,
+    evaluate_retrieval,
+    load_questions,
+    unique_sections,
+)
 from keras_gen.retrieval import (  # noqa: E402
     GPTEncoder,
     HelpIndex,
     TfidfEncoder,
-    evaluate_retrieval,
     untrained_copy,
 )
 

@@ -35,39 +35,19 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from keras_gen import data  # noqa: E402
+from keras_gen.callbacks import StepClock  # noqa: E402
 from keras_gen.classifier import features_and_predictions  # noqa: E402
 from keras_gen.denoiser import build_denoiser  # noqa: E402
 from keras_gen.diffusion import DiffusionModel, build_label_encoder  # noqa: E402
 from keras_gen.latents import build_latent_autoencoder  # noqa: E402
-from keras_gen.text_to_image import (  # noqa: E402
+from keras_gen.text_to_image.model import (  # noqa: E402
     AUTOENCODER_FILTERS as AE_FILTERS,
 )
-from keras_gen.text_to_image import (  # noqa: E402
+from keras_gen.text_to_image.model import (  # noqa: E402
     DENOISER_CONFIG as DENOISER,
 )
 
 BATCH_SIZE = 128
-
-
-class WallClock(keras.callbacks.Callback):
-    """Stop ``fit()`` once ``seconds`` have passed after the first step.
-
-    The first step (tracing the train step into a graph, tens of seconds on a
-    loaded machine) is left out of the budget and of ``seconds_per_step``.
-    """
-
-    def __init__(self, seconds):
-        super().__init__()
-        self.seconds, self.steps, self.start, self.elapsed = seconds, 0, None, 0.0
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.start is None:
-            self.start = time.perf_counter()  # after the first (traced) step
-            return
-        self.steps += 1
-        self.elapsed = time.perf_counter() - self.start
-        if self.elapsed > self.seconds:
-            self.model.stop_training = True
 
 
 def _batches(x, y, seed):
@@ -83,7 +63,9 @@ def _batches(x, y, seed):
 
 def run(name, model, x, y, seconds, samples, num_steps, decode, seed):
     model.compile()
-    clock = WallClock(seconds)
+    # The budget starts after the first step: tracing the train step into a
+    # graph takes tens of seconds on a loaded machine.
+    clock = StepClock(budget=seconds, warmup_steps=1)
     model.fit(
         _batches(x, y, seed),
         steps_per_epoch=10**6,
@@ -99,8 +81,8 @@ def run(name, model, x, y, seconds, samples, num_steps, decode, seed):
     adherence = float(np.mean(features_and_predictions(images)[1] == prompted))
     print(
         f"{name:6} {model.denoiser.count_params():>9,} "
-        f"{clock.elapsed / max(clock.steps, 1):>8.3f} "
-        f"{clock.steps + 1:>6} {sample_s:>9.0f} {adherence:>9.1%}",
+        f"{clock.elapsed / max(clock.steps - 1, 1):>8.3f} "
+        f"{clock.steps:>6} {sample_s:>9.0f} {adherence:>9.1%}",
         flush=True,
     )
 

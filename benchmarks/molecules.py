@@ -27,8 +27,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from keras_gen.molecule_metrics import MOSES_REFERENCE, moses_metrics  # noqa: E402
-from keras_gen.molecules import load_moses, load_smiles_gpt, sample_smiles  # noqa: E402
+from keras_gen.molecules.metrics import MOSES_REFERENCE, moses_metrics  # noqa: E402
+from keras_gen.molecules.smiles import load_moses, load_smiles_gpt, sample_smiles  # noqa: E402
 
 TARGETS = {"valid": 0.90, "unique@10k": 0.99, "novelty": 0.80}
 COLUMNS = ("valid", "unique@1k", "unique@10k", "novelty", "QED W1", "logP W1",

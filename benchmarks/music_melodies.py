@@ -1,6 +1,6 @@
 """Held-out numbers for notebook 09's melody GPT (Bach chorale sopranos).
 
-Trains the project's GPT on the training chorales (``keras_gen.music``), then
+Trains the project's GPT on the training chorales (``keras_gen.music.melodies``), then
 prints, on the held-out chorales: validation loss against an add-one bigram
 baseline scored on the same tokens, the share of notes in key, pitch and
 interval histogram distances, and the copying check, for samples and for the
@@ -19,8 +19,8 @@ import time
 import keras
 import numpy as np
 
-from keras_gen import music
-from keras_gen import music_metrics as mm
+from keras_gen.music import melodies as music
+from keras_gen.music import metrics as mm
 from keras_gen.text import make_next_token_dataset
 from keras_gen.training import compile_for_pretraining, make_optimizer
 from keras_gen.transformer import GPTConfig, build_gpt

@@ -3,7 +3,8 @@
     PYTHONPATH=. .venv/bin/python benchmarks/prompt_writer.py [--steps 48]
 
 Fine-tunes the shipped character-level GPT on the training requests of
-keras_gen.wishes (as the notebook does, full mode) and scores four writers on
+keras_gen.text_to_image.wishes (as the notebook does, full mode) and scores four
+writers on
 the 18 held-out requests: the GPT before and after fine-tuning, the TF-IDF
 nearest-request baseline, and the fine-tuned GPT choosing among the 40
 captions (Exercise 11.4). Prints the seconds per fine-tuning step.
@@ -16,8 +17,8 @@ import time
 
 import keras
 
-from keras_gen import wishes
 from keras_gen.pretrained import load_pretrained
+from keras_gen.text_to_image import wishes
 from solutions.nb11_prompt_writer import choose_captions
 
 

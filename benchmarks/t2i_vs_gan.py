@@ -11,7 +11,7 @@ only in the generator.
   the demo is run first into a temporary folder (about 3 minutes on 2 cores).
   Its latent vectors: :func:`keras_gen.gan.latent_vectors` with ``--seed``.
 - **text-to-image**: ``data/pretrained/text-to-image``, prompted with
-  :func:`keras_gen.text_to_image.balanced_prompts` (every class equally, the
+  :func:`keras_gen.text_to_image.model.balanced_prompts` (every class equally, the
   40 class/tone/width combinations cycled), guidance 3, 50 DDIM steps.
 
 Also printed: the class entropy of each set (how evenly the classifier sees
@@ -35,8 +35,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_gen import gan, metrics, text_to_image  # noqa: E402
+from keras_gen import gan, metrics  # noqa: E402
 from keras_gen.cli import DEMO_EPOCHS, run_demo  # noqa: E402
+from keras_gen.text_to_image import model as text_to_image
 
 DEMO_GENERATOR = os.path.join("outputs", "generator.keras")
 

@@ -1,14 +1,14 @@
 """Business intelligence: fine-tuned GPT summaries of sales tables, fact-checked.
 
 Fine-tunes the shipped character-level GPT (``data/pretrained/pydoc-char-gpt``)
-on (table, reference summary) pairs from :func:`keras_gen.tables.make_tables`
+on (table, reference summary) pairs from :func:`keras_gen.summaries.tables.make_tables`
 (seed 0) with :func:`keras_gen.finetune.finetune_lm` (loss on the summary
 only), writes a summary of each held-out table (seed 1) with greedy decoding
-(:func:`keras_gen.tables.summarize`), and prints, for the fine-tuned model and
+(:func:`keras_gen.summaries.tables.summarize`), and prints, for the fine-tuned model and
 its baselines (the template, exact by construction; the endpoints template,
 which reads only the first and last month; the shipped GPT not fine-tuned):
 
-  * fact accuracy: right facts / stated facts (:mod:`keras_gen.factcheck`);
+  * fact accuracy: right facts / stated facts (:mod:`keras_gen.summaries.factcheck`);
   * all right: share of summaries with all three facts and none wrong;
   * ROUGE-L F1 against the reference;
 
@@ -30,9 +30,12 @@ import time
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_gen import factcheck, tables  # noqa: E402
 from keras_gen.finetune import finetune_lm, prompt_completion_arrays  # noqa: E402
 from keras_gen.pretrained import load_pretrained  # noqa: E402
+from keras_gen.summaries import (
+    factcheck,  # noqa: E402
+    tables,
+)
 
 
 def score(name, summaries, test_tables, references):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -202,3 +203,95 @@ def check_seed(name: str, value) -> int | None:
     if value is None:
         return None
     return check_int(name, value, minimum=0, maximum=2**32 - 1)
+
+
+def check_image_shape(image_shape) -> tuple[int, int, int]:
+    """Check an image shape: ``(height, width, channels)`` of positive ints.
+
+    Example:
+        >>> check_image_shape([28, 28, 1])
+        (28, 28, 1)
+        >>> check_image_shape((28, 28))
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected image_shape to be (height, width, channels) of \
+positive ints. Received: image_shape=(28, 28)
+    """
+    valid = (
+        isinstance(image_shape, (tuple, list))
+        and len(image_shape) == 3
+        and all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0
+            for d in image_shape
+        )
+    )
+    if not valid:
+        raise ValueError(
+            "Expected image_shape to be (height, width, channels) of positive ints. "
+            f"Received: image_shape={image_shape!r}"
+        )
+    return tuple(int(d) for d in image_shape)
+
+
+def check_hidden_units(hidden_units) -> tuple[int, ...]:
+    """Check the widths of hidden Dense layers: a non-empty sequence of ints >= 1.
+
+    Example:
+        >>> check_hidden_units([512, 256])
+        (512, 256)
+        >>> check_hidden_units(())
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected at least one hidden layer. Received: hidden_units=()
+    """
+    if isinstance(hidden_units, (str, bytes)) or not isinstance(hidden_units, Sequence):
+        raise ValueError(
+            "Expected hidden_units to be a sequence of layer widths such as "
+            f"(1024, 512, 256). Received: hidden_units={hidden_units!r}"
+        )
+    if not hidden_units:
+        raise ValueError(
+            "Expected at least one hidden layer. Received: hidden_units=()"
+        )
+    return tuple(check_int("hidden_units[i]", u, minimum=1) for u in hidden_units)
+
+
+def batch_shape(shape) -> str:
+    """A shape with its batch axis spelled out: ``(batch, 8, 8, 1)``, ``(batch,)``.
+
+    Example:
+        >>> batch_shape((8, 8, 1)), batch_shape(())
+        ('(batch, 8, 8, 1)', '(batch,)')
+    """
+    return "(batch" + "".join(f", {d}" for d in shape) + ("" if shape else ",") + ")"
+
+
+def check_batch_shape(name: str, array, shape) -> None:
+    """Check that a batch (an array or tensor) holds items of ``shape``.
+
+    The batch axis (the first) may have any size, or be unknown (``None``,
+    while Keras traces a step); every other axis must match ``shape``.
+
+    Args:
+        name: The argument's name, used in the message (``"images"``).
+        array: Anything with a ``.shape``: a NumPy array or a tensor.
+        shape: The expected shape of one item, without the batch axis.
+
+    Raises:
+        ValueError: The batch has another rank or another item shape.
+
+    Example:
+        >>> check_batch_shape("images", np.zeros((16, 4, 4, 1)), (4, 4, 1))
+        >>> check_batch_shape("images", np.zeros((16, 5, 5, 1)), (4, 4, 1))
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected images of shape (batch, 4, 4, 1). \
+Received: images.shape=(16, 5, 5, 1)
+    """
+    shape = tuple(shape)
+    received = tuple(array.shape)
+    if len(received) != len(shape) + 1 or received[1:] != shape:
+        raise ValueError(
+            f"Expected {name} of shape {batch_shape(shape)}. "
+            f"Received: {name}.shape={received}"
+        )

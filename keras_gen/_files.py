@@ -1,8 +1,10 @@
 """Reading and writing the project's files safely: JSON, hashes, temp names.
 
-Private helpers shared by :mod:`keras_gen.pretrained`,
-:mod:`keras_gen.tokenizers`, :mod:`keras_gen.training` and the command line.
-Two rules hold everywhere:
+Private helpers shared by :mod:`keras_gen.model_folder`,
+:mod:`keras_gen.tokenizers`, :mod:`keras_gen.data`, :mod:`keras_gen.training`
+and the command line: :func:`data_path` (the repository's ``data/`` folder)
+and :func:`read_verified` (a shipped file, checked against its SHA-256 while
+it is read). Two rules hold everywhere:
 
 * every error names the file it is about, and says what to do;
 * a file is written under a unique temporary name in its final folder and
@@ -14,17 +16,146 @@ Two rules hold everywhere:
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import json
 import os
 import tempfile
+import zlib
 
 #: Marker in the names of temporary files and folders written by keras_gen.
 PARTIAL_MARK = ".partial-"
+#: The repository's ``data/`` folder (vendored data and the shipped models).
+DATA_DIR = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data"
+)
+#: Bytes read (or decompressed) at a time by :func:`read_verified`.
+CHUNK_BYTES = 1 << 20
+#: Without a known size, :func:`read_verified` refuses files bigger than this.
+MAX_VERIFIED_BYTES = 1 << 30
+
+
+def partial_prefix(name: str) -> str:
+    """The start of a temporary name for ``name``: hidden, marked, with our pid.
+
+    The process id tells a later run whether the writer of a leftover partial
+    file is still alive (see :func:`keras_gen._lock.sweep_partials`).
+
+    Example:
+        >>> import os
+        >>> partial_prefix("model.keras") == f".model.keras.partial-{os.getpid()}-"
+        True
+    """
+    return f".{name}{PARTIAL_MARK}{os.getpid()}-"
 
 
 class FileFormatError(ValueError):
     """A file exists but its contents are damaged or not what was expected."""
+
+
+def data_path(*parts: str) -> str:
+    """A path inside the repository's ``data/`` folder.
+
+    Args:
+        *parts: Path components below ``data/`` (none: the folder itself).
+
+    Returns:
+        The absolute path (it need not exist).
+
+    Example:
+        >>> import os
+        >>> data_path("pretrained", "pydoc-char-gpt").split(os.sep)[-3:]
+        ['data', 'pretrained', 'pydoc-char-gpt']
+    """
+    return os.path.join(DATA_DIR, *parts)
+
+
+def read_verified(
+    path,
+    sha256: str,
+    size: int | None = None,
+    *,
+    decompress: bool | None = None,
+    remake: str = "Delete it and fetch it again.",
+    error_class: type[FileFormatError] = FileFormatError,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> bytes:
+    """Read a shipped file, checking its SHA-256 as it is read, in chunks.
+
+    A ``.gz`` file is decompressed chunk by chunk and the hash and size are
+    those of the decompressed bytes. Reading stops as soon as more than
+    ``size`` bytes come out, so a damaged file or a gzip bomb costs at most
+    ``size`` plus one chunk of memory, never the whole expansion.
+
+    Args:
+        path: The file.
+        sha256: The expected SHA-256 of its (decompressed) bytes, 64 hex digits.
+        size: The expected number of (decompressed) bytes; ``None``: at most
+            :data:`MAX_VERIFIED_BYTES`.
+        decompress: Gunzip the file; default: when its name ends in ``.gz``.
+        remake: How to get a good copy, for the error message.
+        error_class: The :class:`FileFormatError` subclass to raise.
+        chunk_bytes: Bytes read or decompressed at a time.
+
+    Returns:
+        The verified (decompressed) bytes.
+
+    Raises:
+        FileFormatError: (or ``error_class``) The file is damaged, truncated,
+            too long or not the expected file; the message names it, the
+            expected hash and how to get it again.
+
+    Example:
+        >>> import gzip, hashlib, os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "x.txt.gz")
+        >>> with gzip.open(path, "wb") as handle:
+        ...     _ = handle.write(b"hello")
+        >>> read_verified(path, hashlib.sha256(b"hello").hexdigest(), 5)
+        b'hello'
+        >>> read_verified(path, "0" * 64, 5)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        keras_gen._files.FileFormatError: Expected the SHA-256 of .../x.txt.gz...
+    """
+    path = os.fspath(path)
+    if decompress is None:
+        decompress = path.endswith(".gz")
+    limit = MAX_VERIFIED_BYTES if size is None else int(size)
+    what = "decompressed bytes" if decompress else "bytes"
+    expected = f"Expected the SHA-256 of {path}'s {what} to be {sha256}" + (
+        f" ({size:,} bytes)" if size is not None else ""
+    )
+
+    def damaged(reason: str, cause=None):
+        error = error_class(
+            f"{expected}. Received: {reason}. The file is damaged or truncated, "
+            f"or not the expected file. {remake}"
+        )
+        error.__cause__ = cause
+        return error
+
+    digest = hashlib.sha256()
+    chunks = []
+    total = 0
+    try:
+        opener = gzip.open if decompress else open
+        with opener(path, "rb") as handle:
+            while block := handle.read(chunk_bytes):
+                total += len(block)
+                if total > limit:  # a bomb or the wrong file: stop here
+                    raise damaged(f"more than {limit:,} bytes")
+                digest.update(block)
+                chunks.append(block)
+    except (OSError, EOFError, zlib.error) as error:
+        # gzip.BadGzipFile is an OSError; a flipped byte inside a .gz shows up
+        # as a zlib error, a CRC error or (below) the wrong SHA-256.
+        raise damaged(f"a file that does not read ({error})", error) from error
+    if size is not None and total != size:
+        raise damaged(f"{total:,} bytes")
+    actual = digest.hexdigest()
+    if actual != sha256:
+        raise damaged(f"SHA-256 {actual}")
+    return b"".join(chunks)
 
 
 def sha256_file(path: str, chunk_bytes: int = 1 << 20) -> str:
@@ -79,6 +210,11 @@ def read_json(path: str, what: str, max_bytes: int):
     try:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle, parse_constant=refuse_constant)
+    except RecursionError as error:  # [[[[...]]]] nested past the stack
+        raise FileFormatError(
+            f"Expected the {what} {path} to be valid JSON. Received: values "
+            "nested too deeply to read. It is damaged; restore or rewrite it."
+        ) from error
     except (UnicodeDecodeError, ValueError) as error:
         raise FileFormatError(
             f"Expected the {what} {path} to be valid JSON (UTF-8). Received a "
@@ -110,8 +246,9 @@ compliant: nan
 def partial_path(path: str, suffix: str = "") -> str:
     """A new, unique temporary file name beside ``path`` (the file is created).
 
-    The name starts with ``.`` (hidden) and contains :data:`PARTIAL_MARK`, and
-    ends with ``suffix`` (Keras wants ``.keras`` or ``.weights.h5``).
+    The name starts with :func:`partial_prefix` (hidden, :data:`PARTIAL_MARK`
+    and the writer's pid), and ends with ``suffix`` (Keras wants ``.keras`` or
+    ``.weights.h5``).
 
     Example:
         >>> import os, tempfile
@@ -122,7 +259,7 @@ def partial_path(path: str, suffix: str = "") -> str:
     """
     folder, name = os.path.split(os.path.abspath(path))
     handle, tmp = tempfile.mkstemp(
-        prefix=f".{name}{PARTIAL_MARK}", suffix=suffix, dir=folder
+        prefix=partial_prefix(name), suffix=suffix, dir=folder
     )
     os.close(handle)
     return tmp
@@ -185,3 +322,33 @@ def check_writable_folder(folder: str, name: str = "out") -> str:
             "path."
         ) from error
     return folder
+
+
+def utf8_error_where(path: str, error: UnicodeDecodeError) -> str:
+    r"""Where the first byte that is not UTF-8 lies in ``path``, for a message.
+
+    A text file is decoded in blocks, so ``error``'s own position counts from
+    the start of a block; this reads the file again, line by line, to name
+    the line.
+
+    Example:
+        >>> import tempfile
+        >>> path = tempfile.mkstemp()[1]
+        >>> _ = open(path, "wb").write(b"fine\nbad \xff here\n")
+        >>> try:
+        ...     open(path, encoding="utf-8").read()
+        ... except UnicodeDecodeError as error:
+        ...     print(utf8_error_where(path, error))
+        byte 0xff on line 2, which is not UTF-8
+    """
+    try:
+        with open(path, "rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as found:
+                    byte = line[found.start : found.start + 1].hex()
+                    return f"byte 0x{byte} on line {number}, which is not UTF-8"
+    except OSError:
+        pass
+    return f"bytes that are not UTF-8 ({error.reason})"

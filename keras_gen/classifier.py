@@ -15,26 +15,28 @@ seed. A generator tuned until one classifier accepts its drawings can exploit
 that classifier's blind spots; a second, independent judge shows whether the
 drawings are recognisable or only recognisable *to the first judge*.
 
-Each trained judge is cached, one file per data set and judge::
+Each trained judge is cached, one model folder per data set and judge
+(:mod:`keras_gen.model_folder`: the model and a card with its SHA-256 and
+test accuracy)::
 
-    $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier.keras
-    $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier.keras.sha256
-    $KERAS_GEN_CACHE/classifiers/fashion_mnist_second_judge.keras  (and .sha256)
+    $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier/model.keras
+    $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier/card.json
+    $KERAS_GEN_CACHE/classifiers/fashion_mnist_second_judge/  (the same two)
 
-``$KERAS_GEN_CACHE`` defaults to ``~/.cache/keras_gen``. The ``.sha256``
-sidecar holds the SHA-256 of the ``.keras`` file; :func:`load_classifier`
-checks it before loading and retrains (a minute or a few on 2 CPU cores) when
-the file is absent, truncated or changed. Files are written to a temporary name and
-renamed, so an interrupted run never leaves half a model behind. Delete the
-folder to force a retrain.
+``$KERAS_GEN_CACHE`` defaults to ``~/.cache/keras_gen``. :func:`load_classifier`
+checks the hash before loading and retrains (a minute or a few on 2 CPU cores)
+when a file is absent, truncated or changed. The folder is written beside its
+place and swapped in, so an interrupted run never leaves half a model behind.
+A cache of the older layout (``fashion_mnist_classifier.keras`` or
+``fashion_mnist_second_judge.keras``, each with a ``.sha256`` sidecar file) is
+still read, and copied into the new layout. Delete the folder to force a
+retrain.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -43,7 +45,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from keras_gen import _checks, data
+from keras_gen import _checks, data, model_folder
+from keras_gen._files import FileFormatError, sha256_file
 
 CACHE_ENV_VAR = "KERAS_GEN_CACHE"
 #: Width of the penultimate Dense layer, whose activations are the features.
@@ -52,6 +55,8 @@ FEATURE_DIM = 64
 MIN_TEST_ACCURACY = 0.90
 #: The judges :func:`load_classifier` can load: the first gives the features.
 JUDGES = ("first", "second")
+# Each judge's cache folder: f"{dataset}_{name}".
+_CACHE_NAMES = {"first": "classifier", "second": "second_judge"}
 #: Seed of the second judge's weights, shuffling and augmentation (the first: 0).
 SECOND_JUDGE_SEED = 1
 #: Test accuracy below which a freshly trained second judge is refused (it
@@ -80,23 +85,39 @@ def cache_dir() -> Path:
     return Path(root) / "classifiers"
 
 
-def classifier_path(dataset: str = "fashion_mnist", judge: str = "first") -> Path:
-    """Where the classifier for ``dataset`` is cached (the ``.keras`` file).
+def classifier_folder(dataset: str = "fashion_mnist", judge: str = "first") -> Path:
+    """The model folder that caches the classifier for ``dataset``.
 
     Args:
         dataset: ``"fashion_mnist"`` or ``"mnist"``.
         judge: ``"first"`` (the feature classifier) or ``"second"``.
 
     Example:
-        >>> classifier_path("mnist").name
-        'mnist_classifier.keras'
-        >>> classifier_path(judge="second").name
-        'fashion_mnist_second_judge.keras'
+        >>> classifier_folder("mnist").name
+        'mnist_classifier'
+        >>> classifier_folder(judge="second").name
+        'fashion_mnist_second_judge'
     """
-    data._check_choice("dataset", dataset, data.DATASETS)
-    data._check_choice("judge", judge, JUDGES)
-    suffix = "classifier" if judge == "first" else "second_judge"
-    return cache_dir() / f"{dataset}_{suffix}.keras"
+    _checks.check_choice("dataset", dataset, data.DATASETS)
+    _checks.check_choice("judge", judge, JUDGES)
+    return cache_dir() / f"{dataset}_{_CACHE_NAMES[judge]}"
+
+
+def classifier_path(dataset: str = "fashion_mnist", judge: str = "first") -> Path:
+    """Where the classifier for ``dataset`` is cached (its ``model.keras``).
+
+    Example:
+        >>> classifier_path("mnist").parts[-2:]
+        ('mnist_classifier', 'model.keras')
+        >>> classifier_path(judge="second").parts[-2:]
+        ('fashion_mnist_second_judge', 'model.keras')
+    """
+    return classifier_folder(dataset, judge) / model_folder.MODEL_FILE
+
+
+def _legacy_path(dataset: str, judge: str = "first") -> Path:
+    """The cache file of the older layout (with a ``.sha256`` sidecar)."""
+    return cache_dir() / f"{classifier_folder(dataset, judge).name}.keras"
 
 
 def build_classifier(num_classes: int = 10) -> keras.Sequential:
@@ -263,38 +284,54 @@ def _train(build, learning_rate, dataset, epochs, seed, verbose):
     return model, float(accuracy)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _checksum_ok(path: Path) -> bool:
+    """Whether an old-layout ``.keras`` file matches its ``.sha256`` sidecar."""
     sidecar = path.with_name(path.name + ".sha256")
     if not (path.is_file() and sidecar.is_file()):
         return False
-    recorded = sidecar.read_text().split()
-    return bool(recorded) and recorded[0] == _sha256(path)
+    recorded = sidecar.read_text(errors="replace").split()
+    return bool(recorded) and recorded[0] == sha256_file(path)
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-    with os.fdopen(handle, "wb") as file:
-        file.write(payload)
-    os.chmod(temporary, 0o644)  # mkstemp makes files private; a cache need not be
-    os.replace(temporary, path)
+def _save(model: keras.Model, folder: Path, card: dict | None = None) -> None:
+    """Cache ``model`` as a model folder (swapped in whole)."""
+    model_folder.save_folder(folder, model, card, what="classifier folder")
 
 
-def _save(model: keras.Model, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=path.parent) as folder:
-        staging = Path(folder) / path.name
-        model.save(staging)
-        payload = staging.read_bytes()
-    digest = hashlib.sha256(payload).hexdigest()
-    _atomic_write(path, payload)
-    # The sidecar is written last: a model without a matching sidecar is retrained.
-    _atomic_write(
-        path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode()
-    )
+def _load_cached(dataset: str, judge: str = "first"):
+    """The cached judge, or ``None`` (with a warning if it is damaged)."""
+    folder = classifier_folder(dataset, judge)
+    if os.path.lexists(folder):
+        try:
+            contents = model_folder.load_folder(
+                folder,
+                what="classifier folder",
+                tokenizer=False,
+            )
+            return model_folder.load_model(contents.model_path)
+        except (FileNotFoundError, FileFormatError) as error:
+            warnings.warn(
+                f"The cached classifier in {folder} is damaged ({error}); "
+                "training a new one.",
+                stacklevel=3,
+            )
+            return None
+    legacy = _legacy_path(dataset, judge)
+    if _checksum_ok(legacy):  # the older layout: one file and a sidecar
+        model = keras.models.load_model(legacy)  # safe_mode stays on
+        try:  # kept in the new layout from now on; the old file stays
+            card = {"dataset": dataset, "judge": judge, "from": legacy.name}
+            _save(model, folder, card)
+        except (OSError, ValueError):
+            pass  # a read-only cache, or another process did it first
+        return model
+    if legacy.exists():
+        warnings.warn(
+            f"The cached classifier {legacy} does not match its .sha256 "
+            "sidecar; training a new one.",
+            stacklevel=3,
+        )
+    return None
 
 
 def load_classifier(
@@ -307,7 +344,8 @@ def load_classifier(
             :class:`keras_gen.data.DataNotFoundError` says how to get it).
         retrain: Train afresh even if a valid cached copy exists.
         judge: ``"first"`` (the feature classifier, :func:`build_classifier`)
-            or ``"second"`` (:func:`build_second_judge`, cached in its own file).
+            or ``"second"`` (:func:`build_second_judge`, cached in its own
+            folder).
 
     Returns:
         The trained classifier (a ``keras.Sequential`` for the first judge).
@@ -321,19 +359,12 @@ def load_classifier(
         >>> # model = load_classifier("fashion_mnist")
         >>> # model.get_layer("features").units  -> 64
     """
-    path = classifier_path(dataset, judge)
+    folder = classifier_folder(dataset, judge)  # checks dataset and judge
     name = dataset if judge == "first" else (dataset, judge)
     if not retrain and name in _LOADED:
         return _LOADED[name]
-    if not retrain and _checksum_ok(path):
-        model = keras.models.load_model(path)  # safe_mode stays on
-    else:
-        if path.exists() and not retrain:
-            warnings.warn(
-                f"The cached classifier {path} does not match its .sha256 "
-                "sidecar; training a new one.",
-                stacklevel=2,
-            )
+    model = None if retrain else _load_cached(dataset, judge)
+    if model is None:
         start = time.perf_counter()
         train = train_quality_classifier if judge == "first" else train_second_judge
         model, accuracy = train(dataset)
@@ -346,11 +377,18 @@ def load_classifier(
                 f"accuracy >= {minimum}. Received: accuracy="
                 f"{accuracy:.4f}. Train longer: {train.__name__}(dataset, epochs=6)."
             )
-        _save(model, path)
+        card = {"dataset": dataset, "judge": judge, "test_accuracy": accuracy}
+        try:
+            _save(model, folder, card)
+        except OSError:
+            # Another process swapped its own copy in at the same moment: use
+            # ours now, theirs from the cache next time.
+            if not model_folder.is_complete(folder):
+                raise
         print(
             f"keras_gen: trained the {dataset} {judge} judge in "
             f"{time.perf_counter() - start:.0f} s (test accuracy {accuracy:.3f}); "
-            f"cached in {path.parent}"
+            f"cached in {folder}"
         )
     # A new model replaces every cached view of the old one, so the metrics
     # never keep scoring with a stale classifier after retrain=True.

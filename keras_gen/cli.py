@@ -7,6 +7,7 @@ Examples:
     (interrupted? run the same command again: it resumes from out/.resume)
     keras-gen data                       # where is Fashion-MNIST on this machine?
     keras-gen data --download            # fetch it into the Keras cache (online)
+    keras-gen doctor                     # can this machine run the course?
     keras-gen generate --prompt "The future of AI in healthcare is"
     keras-gen generate --prompt "def " --max-new-tokens 80 --temperature 0.8 \
         --top-p 0.9 --seed 1             # sample instead of greedy
@@ -19,22 +20,117 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import os
+import re
 import sys
+import tempfile
 import time
 import zipfile
 import zlib
 
+from keras_gen import doctor
 from keras_gen._checks import check_int, check_seed
 from keras_gen._files import check_writable_folder, replacing
+from keras_gen._lock import FolderInUseError, OutputLock, sweep_partials
 
 DEMO_EPOCHS = 15
+#: The largest ``imagine --guidance``: the shipped model's class adherence
+#: stops rising by 5 (benchmarks/RESULTS.md); far above, the guided noise
+#: estimate leaves the range the model was trained on and drawings saturate.
+MAX_GUIDANCE = 20.0
+
+#: Start-up lines TensorFlow writes to stderr on every machine without a GPU
+#: (before its logging reads ``TF_CPP_MIN_LOG_LEVEL``): not errors.
+_TF_NOISE = re.compile(
+    r"absl::InitializeLog|cudart_stub\.cc|cuda_platform\.cc|cuda_executor\.cc|"
+    r"cpu_feature_guard\.cc|To enable the following instructions|"
+    r"Unable to register cu(DNN|FFT|BLAS) factory|TF-TRT Warning|"
+    r"failed call to cuInit|computation_placer\.cc|oneDNN custom operations"
+)
+
+
+@contextlib.contextmanager
+def _stderr_without_tensorflow_noise():
+    """Hold back what C++ code writes to stderr; replay all but :data:`_TF_NOISE`."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2: nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            text = held.read().decode("utf-8", "replace")
+            kept = [line for line in text.splitlines() if not _TF_NOISE.search(line)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
 
 
 def _quiet_tensorflow() -> None:
+    """Import TensorFlow without the CUDA lines it prints on a CPU-only machine.
+
+    ``TF_CPP_MIN_LOG_LEVEL=3`` (set by :func:`main`) silences TensorFlow's own
+    logging, but not the lines printed before that logging starts (``I0000
+    ... cudart_stub.cc ... Could not find cuda drivers``): a learner reads
+    them as a failure. So TensorFlow is imported, and its devices listed
+    (where ``cuInit`` fails), with stderr held back and replayed without them.
+    """
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules or os.environ["KERAS_BACKEND"] != "tensorflow":
+        return
+    with _stderr_without_tensorflow_noise():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+
+
+#: What a loader can raise on a file it cannot make sense of, besides its own
+#: clear errors: turned into one line naming the file by :func:`_reading`.
+_LOAD_ERRORS = (
+    RecursionError, TypeError, AttributeError, KeyError, IndexError,
+    UnicodeDecodeError,
+)
+
+
+@contextlib.contextmanager
+def _naming_the_model(folder: str):
+    """Add the model's folder to a NaN-weights error (``FloatingPointError``)."""
+    try:
+        yield
+    except FloatingPointError as error:
+        raise FloatingPointError(f"{error} (model: {folder})") from error
+
+
+@contextlib.contextmanager
+def _reading(what: str, path: str, fix: str):
+    """Report a loader's unexpected exception as a damaged ``path``, in one line."""
+    try:
+        yield
+    except _LOAD_ERRORS as error:
+        from keras_gen._files import FileFormatError
+
+        text = str(error)
+        if "Exception encountered:" in text:  # Keras wraps the cause at the end
+            text = text.rsplit("Exception encountered:", 1)[1]
+        text = " ".join(text.split())
+        text = text if len(text) <= 200 else text[:197] + "..."
+        detail = (
+            "nested too deeply" if isinstance(error, RecursionError)
+            else f"{type(error).__name__}: {text}"
+        )
+        raise FileFormatError(
+            f"Expected {what} {path} to load. Received: {detail}. It is damaged or "
+            f"was not written by this version of keras_gen. {fix}"
+        ) from error
 
 
 def _epoch_batches(images, batch_size: int, seed: int, first_epoch: int, epochs: int):
@@ -85,6 +181,11 @@ def run_demo(
     the same command again after an interruption and it continues where it
     stopped, reaching the same weights as an uninterrupted run.
 
+    ``out`` is locked for the whole run (:class:`keras_gen._lock.OutputLock`,
+    the file ``out/.keras-gen.lock``): a second demo into it refuses at once
+    with :class:`~keras_gen._lock.FolderInUseError`, and half-written files
+    left in it by runs that have ended are deleted first.
+
     Args:
         dataset: ``"fashion_mnist"`` or ``"mnist"``.
         epochs: Passes over the training images.
@@ -104,6 +205,26 @@ def run_demo(
     if train_size is not None:
         train_size = check_int("train_size", train_size, minimum=batch_size)
     check_writable_folder(out, "out")
+    with OutputLock(out, "keras-gen demo") as lock:
+        if lock.note:
+            print(lock.note)
+        return _run_demo_locked(dataset, epochs, out, seed, batch_size, train_size)
+
+
+def _sweep_dead_partials(out: str) -> None:
+    """Delete what killed runs left half-written in ``out`` (their owners are gone)."""
+    removed = [
+        path
+        for folder in (out, os.path.join(out, "progress"), os.path.join(out, ".resume"))
+        for path in sweep_partials(folder)
+    ]
+    if removed:
+        print(f"Removed {len(removed)} partial file(s) left by ended runs in {out}.")
+
+
+def _run_demo_locked(dataset, epochs, out, seed, batch_size, train_size):
+    """:func:`run_demo` once ``out`` is locked and the arguments checked."""
+    _sweep_dead_partials(out)
     _quiet_tensorflow()
     import keras
 
@@ -126,7 +247,11 @@ def run_demo(
         "train_size": len(images),
     }
     backup = EpochBackup(os.path.join(out, ".resume"), settings)
-    done = backup.restore(model)
+    with _reading(
+        "the interrupted run's backup", backup.latest() or backup.folder,
+        f"Delete {backup.folder} to start again.",
+    ):
+        done = backup.restore(model)
     progress_dir = os.path.join(out, "progress")
     sample_grid = gan.SampleGrid(
         gan.latent_vectors(64, model.latent_dim, seed=seed), out_dir=progress_dir
@@ -185,6 +310,8 @@ def _save_atomically(model, path: str) -> str:
 
 def run_data_check(download: bool) -> int:
     """Print where each data set is found; optionally download Fashion-MNIST."""
+    if download:  # through keras.utils.get_file, which imports TensorFlow
+        _quiet_tensorflow()
     from keras_gen import data
 
     status = 0
@@ -214,23 +341,35 @@ def run_generate(args) -> int:
     ``--top-p``) is given; with none given, ``--seed`` has nothing to seed.
     """
     _quiet_tensorflow()
-    from keras_gen.generation import pipeline
+    from keras_gen.generation import MAX_RETURN_SEQUENCES, pipeline
+
+    # Checked before the model loads (the pipeline checks it again).
+    check_int(
+        "num_return_sequences", args.num_return_sequences, minimum=1,
+        maximum=MAX_RETURN_SEQUENCES,
+    )
 
     do_sample = any(
         value is not None for value in (args.temperature, args.top_k, args.top_p)
     )
-    generator = pipeline("text-generation", model=args.model)
-    outputs = generator(
-        args.prompt,
-        max_length=args.max_length,
-        max_new_tokens=args.max_new_tokens,
-        do_sample=do_sample,
-        temperature=1.0 if args.temperature is None else args.temperature,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        num_return_sequences=args.num_return_sequences,
-        seed=args.seed,
-    )
+    folder = args.model or "data/pretrained/pydoc-char-gpt"
+    with _reading(
+        "the model folder", folder,
+        "Restore it (git checkout data/pretrained) or save it again.",
+    ):
+        generator = pipeline("text-generation", model=args.model)
+    with _naming_the_model(folder):
+        outputs = generator(
+            args.prompt,
+            max_length=args.max_length,
+            max_new_tokens=args.max_new_tokens,
+            do_sample=do_sample,
+            temperature=1.0 if args.temperature is None else args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            num_return_sequences=args.num_return_sequences,
+            seed=args.seed,
+        )
     for i, output in enumerate(outputs):
         if i:
             print("-" * 40)
@@ -257,8 +396,12 @@ def run_chat(args) -> int:
     history (the latest that fit the 256-character context).
     """
     _quiet_tensorflow()
-    from keras_gen.chat import format_chat
-    from keras_gen.helpdesk_chat import CHAT_MODEL_DIR, HelpDesk
+    from keras_gen.helpdesk.chat import format_chat
+    from keras_gen.helpdesk.desk import (
+        CHAT_MODEL_DIR,
+        HelpDesk,
+        check_question_length,
+    )
     from keras_gen.pretrained import load_pretrained
 
     if args.once is not None:  # checked before the model loads
@@ -267,7 +410,8 @@ def run_chat(args) -> int:
                 "Expected a non-empty question for --once. Received: "
                 f"--once={args.once!r}"
             )
-        format_chat([{"role": "user", "content": args.once}])
+        format_chat([{"role": "user", "content": _chat_message(args.once)}])
+        check_question_length(args.once)
     folder = CHAT_MODEL_DIR if args.model is None else args.model
     if args.model is None and not os.path.isdir(folder):
         raise FileNotFoundError(
@@ -276,13 +420,21 @@ def run_chat(args) -> int:
             "--model data/pretrained/pydoc-char-gpt to chat with the base GPT "
             "(not fine-tuned: its replies rarely quote the help text)."
         )
-    loaded = load_pretrained(folder)
+    with _reading(
+        "the model folder", folder,
+        "Restore it (git checkout data/pretrained) or save it again.",
+    ):
+        loaded = load_pretrained(folder)
     desk = HelpDesk(loaded.model, loaded.tokenizer)
     if args.once is not None:
-        _print_answer(desk.answer([args.once])[0], desk.by_id)
+        with _naming_the_model(folder):
+            _print_answer(desk.answer([args.once])[0], desk.by_id)
         return 0
     history = []
     print("Python help desk: ask about the language; 'quit' ends.", flush=True)
+    reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:  # bytes that are not UTF-8: report, do not crash
+        reconfigure(errors="surrogateescape")
     while True:
         try:
             message = input("User: ").strip()
@@ -293,10 +445,35 @@ def run_chat(args) -> int:
             return 0
         if not message:
             continue
-        answer = desk.answer([message], [list(history)])[0]
+        try:  # one bad message is reported; the conversation goes on
+            with _naming_the_model(folder):
+                answer = desk.answer([_chat_message(message)], [list(history)])[0]
+        except ValueError as error:
+            print(f"keras-gen: error: {error}", file=sys.stderr, flush=True)
+            continue
         _print_answer(answer, desk.by_id)
         history += [{"role": "user", "content": answer.question},
                     {"role": "assistant", "content": answer.reply or "..."}]
+
+
+def _chat_message(message: str) -> str:
+    """Refuse a message that is not text: bytes that are not UTF-8, or controls."""
+    try:
+        message.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(
+            "Expected a message in UTF-8 text. Received: bytes that are not "
+            "UTF-8 (a binary file, or a terminal set to another encoding). "
+            "Type the question again."
+        ) from None
+    controls = sorted({c for c in message if ord(c) < 32 and c not in "\t\n\r"})
+    if controls:
+        raise ValueError(
+            "Expected a message of printable text. Received: control "
+            f"characters {''.join(controls)!r} (binary data?). Type the "
+            "question again."
+        )
+    return message
 
 
 def run_imagine(args) -> int:
@@ -304,12 +481,32 @@ def run_imagine(args) -> int:
     n = check_int("n", args.n, minimum=1, maximum=256)
     seed = check_seed("seed", args.seed)
     steps = check_int("steps", args.steps, minimum=1)
+    from keras_gen._checks import check_float
+
+    guidance = check_float("guidance", args.guidance)
+    if not 0 <= guidance <= MAX_GUIDANCE:
+        raise ValueError(
+            f"Expected 0 <= guidance <= {MAX_GUIDANCE:g}. Received: "
+            f"guidance={guidance:g}. 0 ignores the prompt, 3 (the default) "
+            "follows it; the shipped model's adherence stops rising by 5, and far "
+            "larger scales push the drawings out of the range it learned."
+        )
     out = os.path.abspath(args.out)
     if not out.lower().endswith(".png"):
         raise ValueError(f"Expected --out to name a .png file. Received: {args.out!r}")
+    if os.path.isdir(out):
+        raise ValueError(
+            f"Expected --out to name a .png file. Received: {args.out!r}, which is "
+            "a folder. Name a file inside it, e.g. "
+            f"{os.path.join(args.out, 'grid.png')!r}."
+        )
     check_writable_folder(os.path.dirname(out), "out")
+    from keras_gen.text_to_image.captions import describe_prompt
+
+    print(describe_prompt(args.prompt), flush=True)
     _quiet_tensorflow()
-    from keras_gen import plotting, text_to_image
+    from keras_gen import plotting
+    from keras_gen.text_to_image import model as text_to_image
 
     if args.model is None and not os.path.isdir(
         text_to_image.DEFAULT_TEXT_TO_IMAGE_DIR
@@ -319,12 +516,17 @@ def run_imagine(args) -> int:
             f"{text_to_image.DEFAULT_TEXT_TO_IMAGE_DIR}. Received: no such folder. "
             "Run `make pretrained` to train it, or pass --model FOLDER."
         )
-    model, _ = text_to_image.load_text_to_image(args.model)
+    with _reading(
+        "the text-to-image folder",
+        args.model or text_to_image.DEFAULT_TEXT_TO_IMAGE_DIR,
+        "Restore it (git checkout data/pretrained) or rebuild it with "
+        "`make pretrained`.",
+    ):
+        model, _ = text_to_image.load_text_to_image(args.model)
     images = model.generate(
-        [args.prompt] * n, guidance_scale=args.guidance, num_steps=steps, seed=seed
+        [args.prompt] * n, guidance_scale=guidance, num_steps=steps, seed=seed
     )
-    with replacing(out, suffix=".png") as partial:
-        plotting.save_image_grid(images, partial, title=args.prompt)
+    plotting.save_image_grid(images, out, title=args.prompt)  # atomic
     print(f"Wrote {n} images of {args.prompt!r} to {out}")
     return 0
 
@@ -410,7 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--num-return-sequences",
         type=int,
         default=1,
-        help="continuations to print (sampling only; default 1)",
+        help="continuations to print (sampling only; default 1, at most 100)",
     )
     gen.add_argument(
         "--model",
@@ -438,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
         "imagine",
         help="draw a prompt with the text-to-image model that ships with keras-gen",
         description="Draw Fashion-MNIST images of a caption such as 'a dark ankle "
-        "boot' with the latent diffusion model (keras_gen.text_to_image).",
+        "boot' with the latent diffusion model (keras_gen.text_to_image.model).",
     )
     imagine.add_argument("--prompt", required=True, help="what to draw")
     imagine.add_argument(
@@ -446,7 +648,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imagine.add_argument("--n", type=int, default=16, help="images (default 16)")
     imagine.add_argument(
-        "--guidance", type=float, default=3.0, help="guidance scale (default 3)"
+        "--guidance", type=float, default=3.0,
+        help=f"guidance scale, 0 to {MAX_GUIDANCE:g} (default 3)",
     )
     imagine.add_argument(
         "--steps", type=int, default=50, help="DDIM steps (default: %(default)s)"
@@ -455,8 +658,12 @@ def build_parser() -> argparse.ArgumentParser:
     imagine.add_argument(
         "--model",
         default=None,
-        help="a folder saved by keras_gen.text_to_image (default: the shipped one)",
+        help=(
+            "a folder saved by keras_gen.text_to_image.model "
+            "(default: the shipped one)"
+        ),
     )
+    doctor.add_parser(commands)
     return parser
 
 
@@ -464,10 +671,23 @@ def _one_line_error(error: BaseException) -> tuple[str, int] | None:
     """The message and exit status for an error a user can fix, else None.
 
     Bad arguments and damaged files exit with 2, failures of the machine
-    (disk, memory) with 1; anything else is a bug and keeps its traceback.
+    (disk, memory) and a folder in use by another run with 1; anything else
+    is a bug and keeps its traceback (a loader's ``TypeError``/``KeyError``
+    on a damaged file is turned into a ``FileFormatError`` naming the file
+    by :func:`_reading` first).
     """
     if isinstance(error, (zipfile.BadZipFile, zlib.error, EOFError)):
         return f"a file is damaged ({type(error).__name__}: {error})", 2
+    if isinstance(error, FolderInUseError):
+        return str(error), 1
+    if isinstance(error, FloatingPointError):  # NaN weights: a damaged model
+        return str(error), 2
+    if isinstance(error, RecursionError):
+        return (
+            "a file is nested too deeply to read (RecursionError); it is damaged "
+            "or not a keras_gen file.",
+            2,
+        )
     if isinstance(error, (ValueError, FileNotFoundError)):
         return str(error), 2
     if isinstance(error, OSError):
@@ -486,6 +706,8 @@ def _one_line_error(error: BaseException) -> tuple[str, int] | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``keras-gen`` console script."""
+    # Before anything imports TensorFlow: its C++ logging reads this once.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo":
@@ -500,6 +722,9 @@ def main(argv: list[str] | None = None) -> int:
             return run_chat(args)
         if args.command == "imagine":
             return run_imagine(args)
+        if args.command == "doctor":
+            _quiet_tensorflow()  # the doctor imports TensorFlow to list devices
+            return doctor.main(args)
         return run_data_check(args.download)
     except KeyboardInterrupt:
         resume = " Run the same command to resume." if args.command == "demo" else ""

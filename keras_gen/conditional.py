@@ -19,44 +19,45 @@ concatenated
 
 :func:`generate` turns class ids (or names such as ``"Sandal"``) into images;
 :func:`interpolate` walks from one design to another. Their quality is measured
-by :mod:`keras_gen.adherence`; :mod:`keras_gen.designer` saves and loads a
-trained one (the project ships one).
+by :mod:`keras_gen.adherence`; :func:`save_designer` and :func:`load_designer`
+keep a trained one as a model folder (the project ships one).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gen import _checks, data
+from keras_gen import _checks, data, model_folder
 from keras_gen._compile import OneOptimizerConfig, TwoOptimizerConfig
+from keras_gen._files import data_path
 from keras_gen._nested import NestedConfig
-from keras_gen.gan import (
-    _bce_with_logits,
-    _check_image_shape,
-    _check_latent_dim,
-    _per_replica,
-    _training_noise,
-    _xla_by_default,
-    build_generator,
-    latent_vectors,
+from keras_gen._train_step import (
+    bce_with_logits,
+    per_replica,
+    training_noise,
+    xla_by_default,
 )
+from keras_gen.gan import LEAKY_SLOPE, build_generator, latent_vectors
 from keras_gen.plotting import interpolate_latents
 from keras_gen.vae import (
     Sampling,
-    _check_hidden_units,
-    _latent_heads,
-    _leaky,
     build_decoder,
     kl_nats,
+    latent_heads,
     reconstruction_nats,
 )
 
 #: Fashion-MNIST's ten classes, indexed by label (from :mod:`keras_gen.data`).
 CLASS_NAMES = data.class_names("fashion_mnist")
+
+
+def _check_latent_dim(latent_dim) -> int:
+    return _checks.check_int("latent_dim", latent_dim, minimum=1)
 
 
 def _check_num_classes(num_classes) -> int:
@@ -86,7 +87,7 @@ def build_conditional_generator(
     """
     latent_dim = _check_latent_dim(latent_dim)
     num_classes = _check_num_classes(num_classes)
-    image_shape = _check_image_shape(image_shape)
+    image_shape = _checks.check_image_shape(image_shape)
     noise = keras.Input(shape=(latent_dim,), name="noise")
     one_hot = keras.Input(shape=(num_classes,), name="one_hot")
     both = layers.Concatenate(name="noise_and_class")([noise, one_hot])  # (b, z+C)
@@ -105,7 +106,9 @@ def _image_and_class(image_shape, num_classes):
 def _dense_stack(hidden, hidden_units):
     for index, units in enumerate(hidden_units, start=1):
         hidden = layers.Dense(units, name=f"dense_{index}_{units}")(hidden)
-        hidden = _leaky(f"leaky_relu_{index}")(hidden)
+        hidden = layers.LeakyReLU(
+            negative_slope=LEAKY_SLOPE, name=f"leaky_relu_{index}"
+        )(hidden)
     return hidden
 
 
@@ -132,9 +135,9 @@ def build_conditional_discriminator(
         538625
     """
     num_classes = _check_num_classes(num_classes)
-    image_shape = _check_image_shape(image_shape)
+    image_shape = _checks.check_image_shape(image_shape)
     inputs, both = _image_and_class(image_shape, num_classes)
-    hidden = _dense_stack(both, _check_hidden_units(hidden_units))
+    hidden = _dense_stack(both, _checks.check_hidden_units(hidden_units))
     logit = layers.Dense(1, name="logit")(hidden)  # (batch, 1)
     return keras.Model(inputs, logit, name="conditional_discriminator")
 
@@ -166,8 +169,8 @@ def build_projection_discriminator(
         541185
     """
     num_classes = _check_num_classes(num_classes)
-    image_shape = _check_image_shape(image_shape)
-    hidden_units = _check_hidden_units(hidden_units)
+    image_shape = _checks.check_image_shape(image_shape)
+    hidden_units = _checks.check_hidden_units(hidden_units)
     inputs, both = _image_and_class(image_shape, num_classes)
     hidden = _dense_stack(both, hidden_units)  # (batch, hidden_units[-1])
     logit = layers.Dense(1, name="logit")(hidden)  # (batch, 1)
@@ -205,11 +208,11 @@ def build_conditional_encoder(
     """
     latent_dim = _check_latent_dim(latent_dim)
     num_classes = _check_num_classes(num_classes)
-    image_shape = _check_image_shape(image_shape)
+    image_shape = _checks.check_image_shape(image_shape)
     inputs, both = _image_and_class(image_shape, num_classes)
-    hidden = _dense_stack(both, _check_hidden_units(hidden_units))
+    hidden = _dense_stack(both, _checks.check_hidden_units(hidden_units))
     return keras.Model(
-        inputs, _latent_heads(hidden, latent_dim), name="conditional_encoder"
+        inputs, latent_heads(hidden, latent_dim), name="conditional_encoder"
     )
 
 
@@ -237,7 +240,7 @@ def build_conditional_decoder(
     """
     latent_dim = _check_latent_dim(latent_dim)
     num_classes = _check_num_classes(num_classes)
-    image_shape = _check_image_shape(image_shape)
+    image_shape = _checks.check_image_shape(image_shape)
     z = keras.Input(shape=(latent_dim,), name="z")
     one_hot = keras.Input(shape=(num_classes,), name="one_hot")
     both = layers.Concatenate(name="z_and_class")([z, one_hot])  # (batch, z+C)
@@ -258,7 +261,11 @@ def _two_inputs(model, first, what):
 
 def _split_batch(data_batch):
     """``(images, labels)`` from what ``fit()`` hands to ``train_step``."""
-    if not (isinstance(data_batch, (tuple, list)) and len(data_batch) >= 2):
+    if not (
+        isinstance(data_batch, (tuple, list))
+        and len(data_batch) >= 2
+        and data_batch[1] is not None
+    ):
         raise ValueError(
             "Expected fit() to receive images and their labels: "
             "model.fit(images, labels, ...) or a dataset of (images, labels) "
@@ -274,14 +281,6 @@ class _Conditional(keras.Model):
         self.latent_dim = _check_latent_dim(latent_dim)
         self.num_classes = _check_num_classes(num_classes)
         self.image_shape = tuple(int(d) for d in image_shape)
-
-    def _check_batch(self, images):
-        if tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(
-                "Expected a batch of images with shape "
-                f"(batch, {', '.join(map(str, self.image_shape))}). "
-                f"Received: images.shape={tuple(images.shape)}"
-            )
 
     def _one_hot(self, labels):
         # (batch,) int labels -> (batch, num_classes) float one-hot
@@ -332,8 +331,11 @@ class ConditionalGAN(NestedConfig, TwoOptimizerConfig, _Conditional):
     images beside them, so the discriminator must learn what each class looks
     like and the generator must draw the class it is asked for.
 
-    Backends: the training step uses ``tf.GradientTape`` (TensorFlow only), as
-    :class:`~keras_gen.gan.GAN` does; generation runs on any backend.
+    Backends: the training step is TensorFlow-only, as
+    :class:`~keras_gen.gan.GAN`'s: it takes two gradient steps with two
+    optimizers, which needs ``tf.GradientTape`` (Keras 3 has no
+    backend-neutral tape, and :meth:`compute_loss` gives one loss for one
+    optimizer). Generation runs on any backend.
 
     Args:
         generator: From :func:`build_conditional_generator`.
@@ -388,7 +390,7 @@ class ConditionalGAN(NestedConfig, TwoOptimizerConfig, _Conditional):
             **kwargs: Passed to ``keras.Model.compile``.
         """
         if jit_compile == "auto":
-            jit_compile = _xla_by_default(self.generator, self.discriminator)
+            jit_compile = xla_by_default(self.generator, self.discriminator)
         super().compile(jit_compile=jit_compile, **kwargs)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
@@ -410,12 +412,12 @@ class ConditionalGAN(NestedConfig, TwoOptimizerConfig, _Conditional):
         import tensorflow as tf
 
         real_images, labels = _split_batch(data_batch)
-        self._check_batch(real_images)
+        _checks.check_batch_shape("images", real_images, self.image_shape)
         one_hot = self._one_hot(labels)  # (batch, C)
         batch_size = ops.shape(real_images)[0]
 
         # 1. Discriminator: (real image, its class) -> 1, (fake, same class) -> 0.
-        noise = _training_noise((batch_size, self.latent_dim), self.seed_generator)
+        noise = training_noise((batch_size, self.latent_dim), self.seed_generator)
         fakes = self.generator([noise, one_hot], training=True)  # (batch, h, w, c)
         with tf.GradientTape() as tape:
             logits = self.discriminator(
@@ -426,22 +428,22 @@ class ConditionalGAN(NestedConfig, TwoOptimizerConfig, _Conditional):
                 training=True,
             )  # (2*batch, 1)
             real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
-            d_loss = _bce_with_logits(real_logits, True) + _bce_with_logits(
+            d_loss = bce_with_logits(real_logits, True) + bce_with_logits(
                 fake_logits, False
             )
-            scaled = _per_replica(d_loss)
+            scaled = per_replica(d_loss)
         weights = self.discriminator.trainable_weights
         grads = tape.gradient(scaled, weights)
         self.d_optimizer.apply_gradients(zip(grads, weights, strict=True))
 
         # 2. Generator: make the discriminator call new fakes of these classes real.
-        noise = _training_noise((batch_size, self.latent_dim), self.seed_generator)
+        noise = training_noise((batch_size, self.latent_dim), self.seed_generator)
         with tf.GradientTape() as tape:
             fakes = self.generator([noise, one_hot], training=True)
-            g_loss = _bce_with_logits(
+            g_loss = bce_with_logits(
                 self.discriminator([fakes, one_hot], training=True), True
             )
-            scaled = _per_replica(g_loss)
+            scaled = per_replica(g_loss)
         weights = self.generator.trainable_weights
         grads = tape.gradient(scaled, weights)
         self.g_optimizer.apply_gradients(zip(grads, weights, strict=True))
@@ -477,8 +479,9 @@ class ConditionalVAE(NestedConfig, OneOptimizerConfig, _Conditional):
 
     ``fit()`` reports ``reconstruction``, ``kl`` and ``loss`` (their sum).
 
-    Backends: the training step uses ``tf.GradientTape`` (TensorFlow only), as
-    :class:`ConditionalGAN` does; generation runs on any backend.
+    Backends: training and evaluation go through :meth:`compute_loss` and
+    Keras' own ``train_step`` and ``test_step``, as :class:`keras_gen.vae.VAE`
+    does, so they run on TensorFlow and JAX alike.
 
     Args:
         encoder: From :func:`build_conditional_encoder`.
@@ -533,7 +536,7 @@ class ConditionalVAE(NestedConfig, OneOptimizerConfig, _Conditional):
     def compile(self, optimizer=None, jit_compile="auto", **kwargs):
         """Configure the optimizer (default ``Adam(1e-3)``), XLA as the VAE."""
         if jit_compile == "auto":
-            jit_compile = _xla_by_default(self.encoder, self.decoder)
+            jit_compile = xla_by_default(self.encoder, self.decoder)
         super().compile(
             optimizer=optimizer or keras.optimizers.Adam(1e-3),
             jit_compile=jit_compile,
@@ -545,7 +548,14 @@ class ConditionalVAE(NestedConfig, OneOptimizerConfig, _Conditional):
         return self.trackers
 
     def call(self, inputs, training=False):
-        """Reconstruct ``[images, one_hot]`` through the mean ``z``, in [-1, 1]."""
+        """Reconstruct ``[images, one_hot]`` through the mean ``z``, in [-1, 1].
+
+        Keras' ``train_step`` first calls the model on the images alone (its
+        ``x``; the labels are its ``y``), before :meth:`compute_loss`, which
+        needs both: called on images alone, the model returns them unchanged.
+        """
+        if not isinstance(inputs, (tuple, list)):
+            return inputs  # x alone, from Keras' train_step: see compute_loss
         images, one_hot = inputs
         z_mean, _ = self.encoder([images, one_hot], training=training)
         return ops.tanh(self.decoder([z_mean, one_hot], training=training) / 2.0)
@@ -554,27 +564,41 @@ class ConditionalVAE(NestedConfig, OneOptimizerConfig, _Conditional):
         # The decoder's Bernoulli mean, 2 * sigmoid(logit) - 1 = tanh(logit / 2)
         return ops.tanh(self.decoder([latents, one_hot], training=False) / 2.0)
 
-    def train_step(self, data_batch):
-        import tensorflow as tf  # GradientTape, as ConditionalGAN
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """The training objective ``reconstruction + beta * kl``, batch mean.
 
-        images, labels = _split_batch(data_batch)
-        self._check_batch(images)
+        Keras' own ``train_step`` (and ``test_step``, with ``training=False``)
+        calls this on every backend, with ``x`` the images and ``y`` their
+        labels, as :meth:`keras_gen.vae.VAE.compute_loss` is called. It draws
+        the latent sample itself, so ``y_pred`` is not used.
+
+        Args:
+            x: Images ``(batch, *image_shape)`` in [-1, 1].
+            y: Their class ids ``(batch,)``.
+            y_pred: Ignored.
+            sample_weight: Ignored.
+            training: Whether the encoder and decoder run in training mode.
+
+        Returns:
+            A scalar: the objective, divided by the number of replicas under a
+            ``tf.distribute`` strategy (whose optimizer sums their gradients).
+        """
+        images, labels = _split_batch((x, y))
+        _checks.check_batch_shape("images", images, self.image_shape)
         one_hot = self._one_hot(labels)  # (batch, C)
-        with tf.GradientTape() as tape:
-            z_mean, z_log_var = self.encoder([images, one_hot], training=True)
-            z = self.sampling([z_mean, z_log_var])  # (batch, latent_dim)
-            logits = self.decoder([z, one_hot], training=True)  # (batch, h, w, c)
-            reconstruction = reconstruction_nats(images, logits)  # (batch,)
-            kl = kl_nats(z_mean, z_log_var)  # (batch,)
-            objective = ops.mean(reconstruction) + self.beta * ops.mean(kl)
-            scaled = _per_replica(objective)
-        grads = tape.gradient(scaled, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_weights, strict=True))
+        z_mean, z_log_var = self.encoder([images, one_hot], training=training)
+        z = self.sampling([z_mean, z_log_var])  # (batch, latent_dim)
+        logits = self.decoder([z, one_hot], training=training)  # (batch, h, w, c)
+        reconstruction = reconstruction_nats(images, logits)  # (batch,)
+        kl = kl_nats(z_mean, z_log_var)  # (batch,)
         for tracker, value in zip(
             self.trackers, (reconstruction, kl, reconstruction + kl), strict=True
         ):
             tracker.update_state(value)
-        return {m.name: m.result() for m in self.metrics}
+        objective = ops.mean(reconstruction) + self.beta * ops.mean(kl)
+        return per_replica(objective)
 
     def get_config(self):
         return {
@@ -627,13 +651,26 @@ def labelled_dataset(images, labels, batch_size: int = 128, seed: int = 0):
     return dataset.batch(batch_size, drop_remainder=True).repeat().prefetch(2)
 
 
-def _check_model(model):
+def check_model(model):
+    """Return ``model`` if it is a conditional model of this module, else refuse it.
+
+    Example:
+        >>> check_model("a sandal")
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected a ConditionalGAN or ConditionalVAE from \
+keras_gen.conditional. Received: model of type str
+    """
     if not isinstance(model, _Conditional):
         raise ValueError(
             "Expected a ConditionalGAN or ConditionalVAE from keras_gen.conditional. "
             f"Received: model of type {type(model).__name__}"
         )
     return model
+
+
+#: The old private name, kept for callers not yet moved to :func:`check_model`.
+_check_model = check_model
 
 
 def class_ids(requested, num_classes: int = 10, names=CLASS_NAMES) -> np.ndarray:
@@ -728,7 +765,7 @@ def generate(
         >>> generate(cvae, ["Sandal", "Sneaker"], n=3).shape
         (6, 28, 28, 1)
     """
-    model = _check_model(model)
+    model = check_model(model)
     ids = class_ids(classes, model.num_classes)
     n = _checks.check_int("n", n, minimum=1)
     _checks.check_seed("seed", seed)
@@ -765,7 +802,7 @@ def interpolate(
         >>> interpolate(cvae, ("Sandal", 0), ("Bag", 3), steps=5).shape
         (5, 28, 28, 1)
     """
-    model = _check_model(model)
+    model = check_model(model)
     steps = _checks.check_int("steps", steps, minimum=2)
     ends = []
     for name, design in (("start", start), ("end", end)):
@@ -842,8 +879,93 @@ def _compiled(model, jit_compile):
     return model
 
 
+# --------------------------------------------------------------------------
+# The shipped designer: a trained conditional model as one model folder
+# --------------------------------------------------------------------------
+
+#: The trained designer that ships with the project (``make pretrained``,
+#: ``tools/train_designer.py``).
+DEFAULT_DESIGNER_DIR = data_path("pretrained", "fashion-designer")
+#: The model classes a designer folder holds.
+DESIGNER_CLASSES = ("ConditionalGAN", "ConditionalVAE")
+_REMAKE = "Rebuild it with `make pretrained`."
+
+
+def save_designer(folder: str, model, card: dict) -> str:
+    """Write a designer's ``model.keras`` and ``card.json`` into ``folder``.
+
+    The folder format and the atomic swap are
+    :mod:`keras_gen.model_folder`'s: the files are written to a hidden
+    temporary folder beside ``folder`` and swapped in at the end, so an
+    interrupted save leaves the old folder or the new one. The card gets the
+    SHA-256 of ``model.keras``, which :func:`load_designer` checks. The
+    optimizer state is not saved.
+
+    Args:
+        folder: Destination; must be missing, empty, or a model folder
+            (only ``model.keras`` and ``card.json``).
+        model: A trained :class:`ConditionalGAN` or :class:`ConditionalVAE`.
+        card: JSON facts: the command, the steps, the measured metrics.
+
+    Returns:
+        ``folder``.
+
+    Example:
+        >>> import os, tempfile
+        >>> cvae = ConditionalVAE(build_conditional_encoder(4),
+        ...                       build_conditional_decoder(4))
+        >>> folder = save_designer(tempfile.mkdtemp() + "/d", cvae, {"steps": 0})
+        >>> sorted(os.listdir(folder))
+        ['card.json', 'model.keras']
+    """
+    if not isinstance(model, (ConditionalGAN, ConditionalVAE)):
+        raise ValueError(
+            "Expected a ConditionalGAN or ConditionalVAE from keras_gen.conditional. "
+            f"Received: model of type {type(model).__name__}"
+        )
+    if not isinstance(card, dict):
+        raise ValueError(
+            f"Expected card to be a dict. Received: card of type {type(card).__name__}"
+        )
+    return model_folder.save_folder(folder, model, card, what="designer folder")
+
+
+def load_designer(folder: str | None = None):
+    """Load a folder written by :func:`save_designer`, checking its SHA-256.
+
+    Args:
+        folder: Default :data:`DEFAULT_DESIGNER_DIR`, the shipped model.
+
+    Returns:
+        ``(model, card)``; the model is loaded with ``safe_mode`` on, and the
+        card is returned without its ``"sha256"`` entry.
+
+    Raises:
+        FileNotFoundError: The folder or one of its files is missing.
+        keras_gen._files.FileFormatError: The card is damaged, the model file
+            does not match the card's SHA-256, or the folder is of another
+            kind (the message says which function loads it).
+
+    Example:
+        >>> model, card = load_designer()
+        >>> card["kind"] in ("cgan", "cvae")
+        True
+    """
+    folder = os.fspath(folder if folder is not None else DEFAULT_DESIGNER_DIR)
+    contents = model_folder.load_folder(
+        folder,
+        what="designer folder",
+        tokenizer=False,
+        expect=DESIGNER_CLASSES,
+        remake=_REMAKE,
+    )
+    return model_folder.load_model(contents.model_path, _REMAKE), contents.card
+
+
 __all__ = [
     "CLASS_NAMES",
+    "DEFAULT_DESIGNER_DIR",
+    "DESIGNER_CLASSES",
     "ConditionalGAN",
     "ConditionalVAE",
     "build_conditional_decoder",
@@ -853,8 +975,11 @@ __all__ = [
     "build_conditional_generator",
     "build_conditional_vae",
     "build_projection_discriminator",
+    "check_model",
     "class_ids",
     "generate",
     "interpolate",
     "labelled_dataset",
+    "load_designer",
+    "save_designer",
 ]

@@ -25,17 +25,15 @@ parsed, so a corrupt or truncated file raises instead of giving half a data set.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import io
 import os
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from keras_gen import _checks
+from keras_gen._files import FileFormatError, read_verified
 
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 DATA_ENV_VAR = "KERAS_GEN_DATA"
@@ -71,6 +69,14 @@ _FASHION_FILES = {
         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"
     ),
 }
+#: Bytes of each decompressed IDX file: reading stops past this (a gzip bomb
+#: costs one chunk more, not its whole expansion).
+_FASHION_SIZES = {
+    "train-images-idx3-ubyte": 47_040_016,
+    "train-labels-idx1-ubyte": 60_008,
+    "t10k-images-idx3-ubyte": 7_840_016,
+    "t10k-labels-idx1-ubyte": 10_008,
+}
 _MNIST_NPZ_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 _FASHION_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -90,8 +96,8 @@ class DataNotFoundError(FileNotFoundError):
     """No copy of the data set was found and downloading was not allowed."""
 
 
-class ChecksumError(ValueError):
-    """A data file's bytes differ from the published SHA-256."""
+class ChecksumError(FileFormatError):
+    """A data file's bytes differ from the published SHA-256 (a ``ValueError``)."""
 
 
 @dataclass(frozen=True)
@@ -160,29 +166,15 @@ def _fashion_file(directory: Path, stem: str) -> Path | None:
     return None
 
 
-def _read_verified(path: Path, expected_sha256: str) -> bytes:
-    """Read a file (gunzipping ``.gz``) and check the bytes' SHA-256."""
-    try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as handle:
-                payload = handle.read()
-        else:
-            payload = path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
-        # A flipped byte inside a .gz shows up as a zlib error, a CRC error
-        # or (caught below) bytes with the wrong SHA-256: all are "damaged".
-        raise ChecksumError(
-            f"Could not read {path}: {error}. The file is damaged or truncated; "
-            "delete it and fetch it again (keras-gen data --download)."
-        ) from error
-    actual = hashlib.sha256(payload).hexdigest()
-    if actual != expected_sha256:
-        raise ChecksumError(
-            f"{path} is corrupt or not the expected file: its SHA-256 is {actual}, "
-            f"expected {expected_sha256}. Delete it and fetch it again "
-            "(keras-gen data --download)."
-        )
-    return payload
+def _read_verified(path: Path, expected_sha256: str, size: int | None = None) -> bytes:
+    """Read a file (gunzipping ``.gz``) in chunks, checking size and SHA-256."""
+    return read_verified(
+        path,
+        expected_sha256,
+        size,
+        remake="Delete it and fetch it again (keras-gen data --download).",
+        error_class=ChecksumError,
+    )
 
 
 def _parse_idx(payload: bytes, path: Path) -> np.ndarray:
@@ -323,7 +315,7 @@ def find_data(
 def _load_raw(name: str, split: str, source: DataSource) -> tuple:
     if name == "mnist":
         path = source.location / "mnist.npz"
-        payload = _read_verified(path, _MNIST_NPZ_SHA256)
+        payload = _read_verified(path, _MNIST_NPZ_SHA256)  # not compressed
         with np.load(io.BytesIO(payload)) as archive:
             prefix = "x_train" if split == "train" else "x_test"
             label_key = "y_train" if split == "train" else "y_test"
@@ -333,7 +325,8 @@ def _load_raw(name: str, split: str, source: DataSource) -> tuple:
     for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"):
         stem = f"{prefix}-{kind}"
         path = _fashion_file(source.location, stem)
-        arrays.append(_parse_idx(_read_verified(path, _FASHION_FILES[stem]), path))
+        payload = _read_verified(path, _FASHION_FILES[stem], _FASHION_SIZES[stem])
+        arrays.append(_parse_idx(payload, path))
     return arrays[0], arrays[1]
 
 

@@ -25,7 +25,6 @@ import keras
 from keras import layers, ops
 
 from keras_gen import _checks
-from keras_gen.gan import _check_image_shape
 
 
 @keras.saving.register_keras_serializable(package="keras_gen")
@@ -202,7 +201,7 @@ def build_denoiser(
         >>> tuple(out.shape)
         (2, 7, 7, 4)
     """
-    height, width, channels = _check_image_shape(input_shape)
+    height, width, channels = _checks.check_image_shape(input_shape)
     if condition_dim is not None:
         condition_dim = _checks.check_int("condition_dim", condition_dim, minimum=1)
     base_filters = _checks.check_int("base_filters", base_filters, minimum=1)

@@ -52,7 +52,7 @@ from keras import ops
 from keras_gen import _checks
 from keras_gen._compile import OneOptimizerConfig
 from keras_gen._nested import NestedConfig
-from keras_gen.gan import _per_replica, _training_noise
+from keras_gen._train_step import per_replica, training_noise
 
 SCHEDULES = ("cosine", "linear")
 PREDICTIONS = ("v", "epsilon")
@@ -235,11 +235,6 @@ def build_label_encoder(num_classes: int = 10, condition_dim: int = 32):
     )
 
 
-def _batch_shape(shape) -> str:
-    """``(batch, 8, 8, 1)``, or ``(batch,)`` for one number per example."""
-    return "(batch" + "".join(f", {d}" for d in shape) + ("" if shape else ",") + ")"
-
-
 def _rows(array, rows):
     return None if array is None else array[rows]
 
@@ -260,8 +255,10 @@ class DiffusionModel(NestedConfig, OneOptimizerConfig, keras.Model):
     by the learned null condition with probability ``p_uncond``; regress the
     denoiser's output on the target.
 
-    Backends: the train step uses ``tf.GradientTape`` (TensorFlow only; Keras
-    3 has no backend-neutral tape), everything else is ``keras.ops``.
+    Backends: training and evaluation go through :meth:`compute_loss` and
+    Keras' own ``train_step`` and ``test_step``, as :class:`keras_gen.vae.VAE`
+    does, and everything else is ``keras.ops`` or NumPy: it runs on
+    TensorFlow and JAX alike.
 
     Args:
         denoiser: A model from :func:`keras_gen.denoiser.build_denoiser` (or
@@ -394,13 +391,6 @@ class DiffusionModel(NestedConfig, OneOptimizerConfig, keras.Model):
 
     # -- checks ---------------------------------------------------------------
 
-    def _check_images(self, images, name="images"):
-        if tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"Expected {name} of shape {_batch_shape(self.image_shape)}. "
-                f"Received: {name}.shape={tuple(images.shape)}"
-            )
-
     def _check_conditions(self, conditions, batch=None):
         """Refuse conditions the model cannot use, before any tensor op."""
         if self.condition_dim is None:
@@ -423,11 +413,7 @@ class DiffusionModel(NestedConfig, OneOptimizerConfig, keras.Model):
             expected = (self.condition_dim,)
         else:
             expected = tuple(self.condition_encoder.input_shape[1:])
-        if tuple(conditions.shape[1:]) != expected:
-            raise ValueError(
-                f"Expected conditions of shape {_batch_shape(expected)}. "
-                f"Received: conditions.shape={tuple(conditions.shape)}"
-            )
+        _checks.check_batch_shape("conditions", conditions, expected)
 
     def _check_labels(self, conditions):
         """Out-of-range labels would index past an Embedding: say so instead."""
@@ -462,18 +448,21 @@ class DiffusionModel(NestedConfig, OneOptimizerConfig, keras.Model):
         timesteps = keras.random.randint(
             (batch,), 0, self.timesteps, seed=self.seed_generator
         )  # (batch,) int
-        noise = _training_noise(ops.shape(images), self.seed_generator)
+        noise = training_noise(ops.shape(images), self.seed_generator)
         signal = self._gather(self._sqrt_abar, timesteps, len(images.shape))
         spread = self._gather(self._sqrt_one_minus_abar, timesteps, len(images.shape))
         noisy = signal * images + spread * noise  # x_t, (batch, h, w, c)
         inputs = [noisy, ops.cast(timesteps, "float32")]
         if self.condition_dim is not None:
+            # The variable's value as a tensor: jax.numpy.where takes no
+            # Keras variable.
+            null = ops.convert_to_tensor(self.null_condition)  # (dim,)
             if conditions is None:  # a conditional model trained on images alone
-                encoded = ops.zeros((batch, self.condition_dim)) + self.null_condition
+                encoded = ops.zeros((batch, self.condition_dim)) + null
             else:
                 encoded = self._encode(conditions, training=training)  # (batch, dim)
                 drop = keras.random.uniform((batch, 1), seed=self.seed_generator)
-                encoded = ops.where(drop < self.p_uncond, self.null_condition, encoded)
+                encoded = ops.where(drop < self.p_uncond, null, encoded)
             inputs.append(encoded)
         predicted = self.denoiser(inputs, training=training)
         if self.prediction == "v":
@@ -482,37 +471,44 @@ class DiffusionModel(NestedConfig, OneOptimizerConfig, keras.Model):
             target = noise
         return ops.mean(ops.square(predicted - target))
 
-    def _unpack(self, data):
-        images, conditions, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._check_images(images)
-        self._check_conditions(conditions, images.shape[0])
-        return ops.cast(images, "float32"), conditions
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """The mean squared error of the prediction on a noised batch.
 
-    def train_step(self, data):
-        # TensorFlow directly: Keras 3 has no backend-neutral GradientTape
-        # (keras.io's "Customizing fit() with TensorFlow" does the same).
-        import tensorflow as tf
+        Keras' own ``train_step`` (and ``test_step``, with ``training=False``)
+        calls this on every backend, with ``x`` the images and ``y`` their
+        raw conditions (None for an unconditional model), as
+        :meth:`keras_gen.vae.VAE.compute_loss` is called. It draws ``t``, the
+        noise and the dropped conditions itself, so ``y_pred`` is not used.
 
-        images, conditions = self._unpack(data)
-        with tf.GradientTape() as tape:
-            loss = self._loss(images, conditions, training=True)
-            scaled_loss = _per_replica(loss)  # inside the tape: it is recorded
-        variables = self.trainable_variables
-        gradients = tape.gradient(scaled_loss, variables)
-        self.optimizer.apply_gradients(zip(gradients, variables, strict=True))
+        Args:
+            x: Images or latents ``(batch, *image_shape)``.
+            y: Raw conditions, one per image, or None.
+            y_pred: Ignored.
+            sample_weight: Ignored.
+            training: Whether the networks run in training mode.
+
+        Returns:
+            A scalar: the loss, divided by the number of replicas under a
+            ``tf.distribute`` strategy (whose optimizer sums their gradients).
+        """
+        _checks.check_batch_shape("images", x, self.image_shape)
+        self._check_conditions(y, x.shape[0])
+        loss = self._loss(ops.cast(x, "float32"), y, training=training)
         self.loss_tracker.update_state(loss)
-        return {"loss": self.loss_tracker.result()}
-
-    def test_step(self, data):
-        images, conditions = self._unpack(data)
-        self.loss_tracker.update_state(self._loss(images, conditions, training=False))
-        return {"loss": self.loss_tracker.result()}
+        return per_replica(loss)
 
     def call(self, inputs, training=False):
         """The denoiser's raw prediction for ``[noisy, timesteps(, conditions)]``.
 
-        ``conditions`` are raw (labels, vectors), encoded here.
+        ``conditions`` are raw (labels, vectors), encoded here. Keras'
+        ``train_step`` first calls the model on the images alone (its ``x``),
+        before :meth:`compute_loss`, which noises them itself: called on
+        images alone, the model returns them unchanged.
         """
+        if not isinstance(inputs, (tuple, list)):
+            return inputs  # x alone, from Keras' train_step: see compute_loss
         if self.condition_dim is None:
             return self.denoiser(list(inputs)[:2], training=training)
         noisy, timesteps, conditions = inputs
@@ -525,6 +521,17 @@ class DiffusionModel(NestedConfig, OneOptimizerConfig, keras.Model):
 
     def encode_conditions(self, conditions) -> np.ndarray:
         """Checked raw conditions -> condition vectors ``(n, condition_dim)``."""
+        if np.ndim(conditions) >= 1 and len(conditions) == 0:
+            received = (
+                f"conditions={conditions!r}"
+                if isinstance(conditions, (list, tuple))
+                else f"conditions.shape={np.shape(conditions)}"
+            )
+            raise ValueError(
+                "Expected at least one condition (one per sample to draw). "
+                f"Received: {received}. Pass conditions=None with n=... for "
+                "unconditional samples."
+            )
         conditions = np.asarray(conditions)
         self._check_conditions(conditions)
         self._check_labels(conditions)
@@ -647,9 +654,7 @@ class DiffusionModel(NestedConfig, OneOptimizerConfig, keras.Model):
                     f"Expected n to equal len(conditions) ({len(encoded)}) or be "
                     f"None. Received: n={n!r}"
                 )
-            n = len(encoded)
-            if n == 0:
-                raise ValueError("Expected at least one condition. Received: 0")
+            n = len(encoded)  # >= 1: encode_conditions refuses none
 
         rng = np.random.default_rng(seed)
         x = rng.standard_normal((n, *self.image_shape)).astype("float32")  # x_T

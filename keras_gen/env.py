@@ -2,19 +2,25 @@
 
 Notebooks call :func:`fast_mode` to shrink their budgets when the test command
 runs them, and notebook 00 prints :func:`describe` so a learner sees at a
-glance what their machine has.
+glance what their machine has, and :func:`notebook_estimates` to say how long
+each notebook will take on it (``keras-gen doctor`` prints the same).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
 import time
+from pathlib import Path
 
 from keras_gen._checks import env_flag
 
 FAST_ENV_VAR = "KERAS_GEN_FAST"
+#: Each notebook's full-mode run time and the matmul speed of the machine that
+#: ran it, written by ``make notebooks`` (``tools/run_notebooks.py``).
+RUNTIMES_PATH = Path(__file__).resolve().parent.parent / "notebooks" / "runtimes.json"
 
 
 def fast_mode() -> bool:
@@ -165,3 +171,41 @@ def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
         keras.ops.convert_to_numpy(keras.ops.matmul(a, b))
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best / 1e9
+
+
+def notebook_estimates(
+    gflops: float, runtimes: dict | None = None
+) -> dict[str, float]:
+    """Expected full-mode run time of each notebook on a machine this fast.
+
+    Each recorded run time is scaled by the ratio of the recording machine's
+    matmul speed to ``gflops``: a rough estimate, since not every notebook is
+    bound by matrix products.
+
+    Args:
+        gflops: This machine's speed, from :func:`matmul_gflops` (> 0).
+        runtimes: ``{notebook: {"seconds": s, "gflops": g, ...}}``; None reads
+            :data:`RUNTIMES_PATH` (an empty dict when that file is missing, as
+            in an installed package without its notebooks).
+
+    Returns:
+        ``{notebook: seconds}``, sorted by notebook name.
+
+    Example:
+        >>> notebook_estimates(100.0, {"02_gan": {"seconds": 300, "gflops": 200}})
+        {'02_gan': 600.0}
+    """
+    if not gflops > 0:
+        raise ValueError(
+            f"Expected gflops > 0 (a measured speed). Received: gflops={gflops}"
+        )
+    if runtimes is None:
+        runtimes = (
+            json.loads(RUNTIMES_PATH.read_text(encoding="utf-8"))
+            if RUNTIMES_PATH.is_file()
+            else {}
+        )
+    return {
+        notebook: record["seconds"] * record.get("gflops", gflops) / gflops
+        for notebook, record in sorted(runtimes.items())
+    }

@@ -33,8 +33,8 @@ from keras import layers, ops
 
 from keras_gen import _checks
 from keras_gen._nested import NestedConfig
-from keras_gen.generation import generate_ids
-from keras_gen.training import make_optimizer
+from keras_gen.decoding import generate_ids
+from keras_gen.training import Recipe, fit_steps
 from keras_gen.transformer import GPT
 
 # --------------------------------------------------------------------------
@@ -136,12 +136,9 @@ def _finetune_optimizer(learning_rate: float, steps: int):
     """
     if steps < 1:
         raise ValueError(f"Expected steps >= 1. Received: steps={steps}")
-    return make_optimizer(
-        learning_rate,
-        total_steps=steps,
-        warmup_steps=min(max(1, steps // 10), steps - 1),  # 0 for one step
-        min_learning_rate=learning_rate / 10,
-    )
+    return Recipe.preset(
+        "finetune", steps=steps, learning_rate=learning_rate
+    ).optimizer()
 
 
 def finetune_lm(
@@ -173,8 +170,9 @@ def finetune_lm(
         seed: Shuffle and initialisation seed.
         jit_compile: XLA-compile the train step.
         log_every: Record the mean loss every this many steps (one ``fit``
-            "epoch" each); default once, at the end. Must divide ``steps``,
-            so that exactly ``steps`` steps are trained.
+            "epoch" each); default once, at the end. Exactly ``steps`` steps
+            are trained: when ``log_every`` does not divide them, the last
+            entry covers the shorter rest (:func:`keras_gen.training.fit_steps`).
 
     Returns:
         The ``History`` of ``fit``: ``history["loss"]`` has one entry per
@@ -185,13 +183,6 @@ def finetune_lm(
     if log_every is None:
         log_every = steps
     log_every = _checks.check_int("log_every", log_every, minimum=1, maximum=steps)
-    if steps % log_every:
-        raise ValueError(
-            f"Expected log_every to divide steps={steps}, so that exactly "
-            f"{steps} steps are trained. Received: log_every={log_every}. Use "
-            "a divisor of steps, e.g. "
-            f"log_every={max(d for d in range(1, log_every + 1) if steps % d == 0)}."
-        )
     keras.utils.set_random_seed(seed)
     model.compile(
         optimizer=optimizer,
@@ -199,9 +190,7 @@ def finetune_lm(
         jit_compile=jit_compile,
     )
     data = _repeat_batches((inputs, targets, weights), batch_size, seed)
-    return model.fit(
-        data, steps_per_epoch=log_every, epochs=steps // log_every, verbose=0
-    )
+    return fit_steps(model, data, steps, log_every)
 
 
 def greedy_complete(
@@ -215,7 +204,7 @@ def greedy_complete(
     r"""Complete each prompt with the most likely token at every step.
 
     Prompts of different lengths run as one batch through
-    :func:`keras_gen.generation.generate_ids`: each row is decoded from its
+    :func:`keras_gen.decoding.generate_ids`: each row is decoded from its
     own last position, with the key/value cache.
 
     Args:
@@ -226,7 +215,7 @@ def greedy_complete(
         stop: A completion ends at the first ``stop`` string (kept out of the
             returned text); ``None`` to always generate ``max_new_tokens``.
         verbose: Show a progress bar; ``None``: only for long requests (as
-            :func:`keras_gen.generation.generate_ids` decides).
+            :func:`keras_gen.decoding.generate_ids` decides).
 
     Returns:
         The completions, a list of strings.
@@ -567,7 +556,7 @@ def finetune_classifier(
     keras.utils.set_random_seed(seed)
     compile_classifier(classifier, steps, learning_rate, jit_compile)
     data = _repeat_batches((inputs, np.asarray(labels, "int32")), batch_size, seed)
-    return classifier.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
+    return fit_steps(classifier, data, steps)
 
 
 def predict_classes(classifier, inputs, batch_size: int = 64):
@@ -638,7 +627,7 @@ def few_shot_curve(
             keras.utils.set_random_seed(seed)
             classifier.set_weights(weights)
             _reset_optimizer(classifier.optimizer)
-            classifier.fit(data, steps_per_epoch=steps, epochs=1, verbose=0)
+            fit_steps(classifier, data, steps)
             predicted = predict_classes(classifier, test_inputs)
             accuracy = float(np.mean(predicted == test_labels))
             result[start].append(accuracy)

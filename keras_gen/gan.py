@@ -27,6 +27,12 @@ from keras import layers, ops
 from keras_gen import _checks
 from keras_gen._compile import TwoOptimizerConfig
 from keras_gen._nested import NestedConfig
+from keras_gen._train_step import (
+    bce_with_logits,
+    per_replica,
+    training_noise,
+    xla_by_default,
+)
 
 #: The LeakyReLU slope the article uses for negative inputs.
 LEAKY_SLOPE = 0.2
@@ -34,23 +40,6 @@ LEAKY_SLOPE = 0.2
 
 def _check_latent_dim(latent_dim) -> int:
     return _checks.check_int("latent_dim", latent_dim, minimum=1)
-
-
-def _check_image_shape(image_shape) -> tuple[int, int, int]:
-    valid = (
-        isinstance(image_shape, (tuple, list))
-        and len(image_shape) == 3
-        and all(
-            isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0
-            for d in image_shape
-        )
-    )
-    if not valid:
-        raise ValueError(
-            "Expected image_shape to be (height, width, channels) of positive ints. "
-            f"Received: image_shape={image_shape!r}"
-        )
-    return tuple(int(d) for d in image_shape)
 
 
 def build_generator(
@@ -86,7 +75,7 @@ def build_generator(
         TensorShape([2, 28, 28, 1])
     """
     latent_dim = _check_latent_dim(latent_dim)
-    image_shape = _check_image_shape(image_shape)
+    image_shape = _checks.check_image_shape(image_shape)
     return keras.Sequential(
         [
             keras.Input(shape=(latent_dim,)),  # (batch, latent_dim)
@@ -122,7 +111,7 @@ def build_discriminator(image_shape: Sequence[int] = (28, 28, 1)) -> keras.Seque
         >>> build_discriminator().count_params()
         533505
     """
-    image_shape = _check_image_shape(image_shape)
+    image_shape = _checks.check_image_shape(image_shape)
     return keras.Sequential(
         [
             keras.Input(shape=image_shape),  # (batch, h, w, c)
@@ -164,7 +153,7 @@ def build_dcgan_generator(
     """
     latent_dim = _check_latent_dim(latent_dim)
     _checks.check_int("base_filters", base_filters, minimum=1)
-    height, width, channels = _check_image_shape(image_shape)
+    height, width, channels = _checks.check_image_shape(image_shape)
     if height % 4 or width % 4:
         raise ValueError(
             "Expected image height and width divisible by 4 (two 2x upsamplings). "
@@ -207,7 +196,7 @@ def build_dcgan_discriminator(
         >>> build_dcgan_discriminator()(np.zeros((1, 28, 28, 1))).shape
         TensorShape([1, 1])
     """
-    image_shape = _check_image_shape(image_shape)
+    image_shape = _checks.check_image_shape(image_shape)
     _checks.check_int("base_filters", base_filters, minimum=1)
     return keras.Sequential(
         [
@@ -250,87 +239,6 @@ def latent_vectors(n: int, latent_dim: int = 100, seed: int = 0) -> np.ndarray:
     return rng.standard_normal((n, latent_dim)).astype("float32")
 
 
-def _has_convolutions(*models) -> bool:
-    return any(
-        "Conv" in type(layer).__name__ for model in models for layer in model.layers
-    )
-
-
-def _xla_by_default(*models) -> bool:
-    """What ``jit_compile="auto"`` means for the GAN and the VAE.
-
-    XLA on for dense networks, off for convolutional ones (measured on CPU,
-    see :meth:`GAN.compile`), and off under a ``tf.distribute`` strategy with
-    several replicas: there Keras' XLA-compiled step fails with "Trying to
-    access resource ... located in device ...:1 from device ...:0" (TensorFlow
-    2.21, ``tests/test_distribute.py``'s setting).
-    """
-    if _has_convolutions(*models):
-        return False
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        if tf.distribute.get_strategy().num_replicas_in_sync > 1:
-            return False
-    return True
-
-
-def _training_noise(shape, seed_generator):
-    """Standard-normal noise for a train step, seeded from a SeedGenerator.
-
-    On TensorFlow it calls TensorFlow directly: inside an XLA-compiled step on
-    CPU (TF 2.21), ``keras.random.normal`` picks the "auto_select" RNG, which
-    compiles to a kernel about 12x slower than Philox (6 ms against 0.5 ms for
-    128x100 draws, measured in benchmarks/RESULTS.md) - a third of the whole
-    GAN step. Other backends (JAX) use ``keras.random.normal``.
-
-    Under a ``tf.distribute`` strategy every replica draws the noise of the
-    whole global batch from the shared seed and keeps its own rows, so N
-    replicas see exactly the noise one device would at the same global batch
-    (and never the same noise twice).
-    """
-    if keras.backend.backend() != "tensorflow":
-        return keras.random.normal(shape, seed=seed_generator)
-
-    import tensorflow as tf
-
-    seed = ops.cast(seed_generator.next(), "int32")
-    context = tf.distribute.get_replica_context()
-    replicas = context.num_replicas_in_sync if context is not None else 1
-    if replicas == 1:
-        return tf.random.stateless_normal(shape, seed=seed, alg="philox")
-    rows = shape[0]
-    noise = tf.random.stateless_normal(
-        (rows * replicas, *shape[1:]), seed=seed, alg="philox"
-    )  # (global_batch, ...)
-    start = rows * ops.cast(context.replica_id_in_sync_group, "int32")
-    return noise[start : start + rows]  # (batch, ...) of this replica
-
-
-def _per_replica(loss):
-    """Divide a loss by the number of replicas before taking gradients.
-
-    Under ``tf.distribute.MirroredStrategy`` each replica computes the mean
-    over its share of the batch, and Keras' optimizer then *sums* the
-    replicas' gradients. Dividing by the replica count makes that sum the
-    gradient of the mean over the global batch, as Keras' built-in losses do.
-    Without a strategy (one replica) and on other backends it is the identity.
-    """
-    if keras.backend.backend() != "tensorflow":
-        return loss
-    import tensorflow as tf
-
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    return loss if replicas == 1 else loss / replicas
-
-
-def _bce_with_logits(logits, target_is_real: bool):
-    # Binary cross-entropy on logits written with softplus, which never
-    # computes log(sigmoid(x)) directly and so never takes log(0):
-    #   -log(sigmoid(x)) = softplus(-x),  -log(1 - sigmoid(x)) = softplus(x)
-    return ops.mean(ops.softplus(-logits if target_is_real else logits))
-
-
 @keras.saving.register_keras_serializable(package="keras_gen")
 class GAN(NestedConfig, TwoOptimizerConfig, keras.Model):
     """A generator and a discriminator trained against each other with ``fit()``.
@@ -346,7 +254,9 @@ class GAN(NestedConfig, TwoOptimizerConfig, keras.Model):
     probabilities ``d_real`` (on real images) and ``d_fake`` (on fakes).
 
     Backends: the training step is TensorFlow-only (``tf.GradientTape`` with
-    two optimizers; Keras 3 has no backend-neutral tape), so ``fit()`` needs
+    two optimizers; Keras 3 has no backend-neutral tape, and the
+    backend-neutral route, :meth:`compute_loss` under Keras' own
+    ``train_step``, gives one loss to one optimizer), so ``fit()`` needs
     ``KERAS_BACKEND=tensorflow``; the networks themselves are plain Keras and
     generate on any backend. It trains correctly under
     ``tf.distribute.MirroredStrategy``: build and compile the GAN inside
@@ -428,7 +338,7 @@ class GAN(NestedConfig, TwoOptimizerConfig, keras.Model):
             **kwargs: Passed to ``keras.Model.compile``.
         """
         if jit_compile == "auto":
-            jit_compile = _xla_by_default(self.generator, self.discriminator)
+            jit_compile = xla_by_default(self.generator, self.discriminator)
         super().compile(jit_compile=jit_compile, **kwargs)
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(2e-4, beta_1=0.5)
@@ -446,14 +356,6 @@ class GAN(NestedConfig, TwoOptimizerConfig, keras.Model):
         """Generate images from latent vectors ``(batch, latent_dim)``."""
         return self.generator(latent, training=training)
 
-    def _check_batch(self, images):
-        if tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(
-                "Expected a batch of images with shape "
-                f"(batch, {', '.join(map(str, self.image_shape))}). "
-                f"Received: images.shape={tuple(images.shape)}"
-            )
-
     def train_step(self, data):
         # TensorFlow directly: Keras 3 has no backend-neutral GradientTape, and
         # a custom train_step with two optimizers needs one (keras.io's
@@ -461,11 +363,11 @@ class GAN(NestedConfig, TwoOptimizerConfig, keras.Model):
         import tensorflow as tf
 
         real_images = data[0] if isinstance(data, (tuple, list)) else data
-        self._check_batch(real_images)
+        _checks.check_batch_shape("images", real_images, self.image_shape)
         batch_size = ops.shape(real_images)[0]
 
         # 1. Discriminator step: real images -> 1, fakes -> 0.
-        noise = _training_noise(
+        noise = training_noise(
             (batch_size, self.latent_dim), self.seed_generator
         )  # (batch, latent_dim)
         fake_images = self.generator(noise, training=True)  # (batch, h, w, c)
@@ -475,25 +377,25 @@ class GAN(NestedConfig, TwoOptimizerConfig, keras.Model):
                 ops.concatenate([real_images, fake_images], axis=0), training=True
             )  # (2*batch, 1)
             real_logits, fake_logits = logits[:batch_size], logits[batch_size:]
-            d_loss = _bce_with_logits(real_logits, True) + _bce_with_logits(
+            d_loss = bce_with_logits(real_logits, True) + bce_with_logits(
                 fake_logits, False
             )
-            scaled_loss = _per_replica(d_loss)  # inside the tape: it is recorded
+            scaled_loss = per_replica(d_loss)  # inside the tape: it is recorded
         grads = tape.gradient(scaled_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(
             zip(grads, self.discriminator.trainable_weights, strict=True)
         )
 
         # 2. Generator step: make the discriminator say "real" to new fakes.
-        noise = _training_noise((batch_size, self.latent_dim), self.seed_generator)
+        noise = training_noise((batch_size, self.latent_dim), self.seed_generator)
         with tf.GradientTape() as tape:
             fake_logits_g = self.discriminator(
                 self.generator(noise, training=True), training=True
             )
             # Non-saturating loss: maximise log D(G(z)) rather than minimise
             # log(1 - D(G(z))), whose gradient vanishes early in training.
-            g_loss = _bce_with_logits(fake_logits_g, True)
-            scaled_loss = _per_replica(g_loss)
+            g_loss = bce_with_logits(fake_logits_g, True)
+            scaled_loss = per_replica(g_loss)
         grads = tape.gradient(scaled_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(
             zip(grads, self.generator.trainable_weights, strict=True)

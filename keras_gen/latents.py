@@ -31,7 +31,6 @@ from keras import layers, ops
 from keras_gen import _checks
 from keras_gen._compile import OneOptimizerConfig
 from keras_gen._nested import NestedConfig
-from keras_gen.gan import _check_image_shape
 
 
 def _conv_block(features, channels: int, name: str):
@@ -66,7 +65,7 @@ def build_latent_encoder(
         >>> build_latent_encoder(latent_channels=4, base_filters=8).output_shape
         (None, 7, 7, 4)
     """
-    height, width, channels = _check_image_shape(image_shape)
+    height, width, channels = _checks.check_image_shape(image_shape)
     if height % 4 or width % 4:
         raise ValueError(
             "Expected image height and width divisible by 4 (two halvings). "
@@ -103,7 +102,7 @@ def build_latent_decoder(
         >>> build_latent_decoder((7, 7, 4), base_filters=8).output_shape
         (None, 28, 28, 1)
     """
-    latent_shape = _check_image_shape(latent_shape)
+    latent_shape = _checks.check_image_shape(latent_shape)
     image_channels = _checks.check_int("image_channels", image_channels, minimum=1)
     base_filters = _checks.check_int("base_filters", base_filters, minimum=1)
     latents = keras.Input(shape=latent_shape)
@@ -192,11 +191,7 @@ class LatentAutoencoder(NestedConfig, OneOptimizerConfig, keras.Model):
 
     def _check(self, array, shape, name):
         array = np.asarray(array, "float32")
-        if array.ndim != len(shape) + 1 or tuple(array.shape[1:]) != shape:
-            raise ValueError(
-                f"Expected {name} of shape (batch, {', '.join(map(str, shape))}). "
-                f"Received: {name}.shape={array.shape}"
-            )
+        _checks.check_batch_shape(name, array, shape)
         if not np.isfinite(array).all():
             raise ValueError(f"Expected finite {name}. Received: NaN or inf values")
         return array

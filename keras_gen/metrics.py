@@ -33,14 +33,28 @@ import numpy as np
 
 from keras_gen._checks import check_int, check_seed
 
+#: Float32 numbers one block of differences may hold in
+#: :func:`mean_pairwise_distance` (16 MB), whatever the number of images.
+PAIRWISE_BLOCK_NUMBERS = 1 << 22
 
-def mean_pairwise_distance(images, max_images: int = 500, seed: int = 0) -> float:
+
+def mean_pairwise_distance(
+    images, max_images: int | None = 500, seed: int = 0
+) -> float:
     """Mean Euclidean distance between two different images of a set.
+
+    The one pairwise-distance measure of the package (the diversity of
+    :func:`diversity_ratio` and of
+    :func:`keras_gen.text_to_image.model.guidance_sweep`). Differences are taken
+    in float32, a block of rows at a time (at most
+    :data:`PAIRWISE_BLOCK_NUMBERS` numbers), and summed in float64: the
+    memory stays bounded however many images there are, and no
+    ``(n, n, features)`` array is ever built.
 
     Args:
         images: ``(n, ...)`` array, n >= 2; flattened per image.
-        max_images: Use a random subset of at most this many images (the cost
-            grows with n squared).
+        max_images: Use a random subset of at most this many images (the
+            time grows with n squared); ``None`` for all of them.
         seed: Seed for that subset.
 
     Returns:
@@ -49,25 +63,37 @@ def mean_pairwise_distance(images, max_images: int = 500, seed: int = 0) -> floa
     Example:
         >>> mean_pairwise_distance(np.stack([np.zeros(4), np.ones(4)]))
         2.0
+        >>> points = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 4.0]])
+        >>> mean_pairwise_distance(points, max_images=None)  # (5 + 4 + 3) / 3
+        4.0
     """
-    images = np.asarray(images, dtype="float64")
+    images = np.asarray(images)
     check_seed("seed", seed)
-    max_images = check_int("max_images", max_images, minimum=2)
+    if max_images is not None:
+        max_images = check_int("max_images", max_images, minimum=2)
     if images.ndim < 2 or len(images) < 2:
         raise ValueError(
             "Expected at least 2 images with shape (n, ...). "
             f"Received: shape={images.shape}"
         )
-    if len(images) > max_images:
+    if max_images is not None and len(images) > max_images:
         keep = np.random.default_rng(seed).choice(
             len(images), max_images, replace=False
         )
         images = images[keep]
-    flat = images.reshape(len(images), -1)
-    squared = (flat**2).sum(1)
-    gram = np.maximum(squared[:, None] + squared[None] - 2 * flat @ flat.T, 0.0)
-    upper = np.triu_indices(len(flat), k=1)
-    return float(np.sqrt(gram[upper]).mean())
+    flat = images.reshape(len(images), -1).astype("float32")  # (n, d)
+    n, d = flat.shape
+    rows = max(1, PAIRWISE_BLOCK_NUMBERS // max(n * d, 1))
+    total = 0.0
+    for start in range(0, n - 1, rows):
+        block = flat[start : start + rows]  # (b, d)
+        later = flat[start + 1 :]  # (n - start - 1, d): every j > i is in here
+        diff = block[:, None, :] - later[None, :, :]  # (b, n - start - 1, d)
+        distances = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))  # (b, n-s-1)
+        # Row i of the block pairs with j > i: columns from its own offset on.
+        upper = np.arange(later.shape[0])[None, :] >= np.arange(len(block))[:, None]
+        total += float(distances[upper].sum(dtype="float64"))
+    return total / (n * (n - 1) / 2)
 
 
 def average_pool(images, pool: int) -> np.ndarray:

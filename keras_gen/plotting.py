@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from keras_gen._checks import check_int
+from keras_gen._files import replacing
 
 PNG_DPI = 80
 
@@ -181,12 +182,25 @@ def interpolation_strip(images, title: str | None = "Latent interpolation"):
 
 
 def _save(fig, path) -> str:
-    directory = os.path.dirname(os.fspath(path))
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    fig.savefig(path, dpi=PNG_DPI)
-    plt.close(fig)
-    return os.fspath(path)
+    """Write ``fig`` to ``path`` atomically and close it.
+
+    The figure is written under a temporary name beside ``path`` and renamed
+    into place, so a run killed while saving never leaves half a PNG under
+    the real name (a leftover temporary file is swept by the next demo).
+    The format follows ``path``'s ending (PNG when it has none).
+    """
+    path = os.fspath(path)
+    try:
+        directory = os.path.dirname(path)
+        if directory:
+            os.makedirs(directory, exist_ok=True)
+        ending = os.path.splitext(path)[1]
+        file_format = ending[1:].lower() or plt.rcParams["savefig.format"]
+        with replacing(path, suffix=ending) as partial:
+            fig.savefig(partial, dpi=PNG_DPI, format=file_format)
+    finally:
+        plt.close(fig)
+    return path
 
 
 def mosaic(images, ncols: int = 8) -> np.ndarray:

@@ -8,50 +8,39 @@ A pretrained folder holds three files, always together:
 * ``card.json``: what it is and how it was made: the corpus, the training
   command, the step count and the validation loss measured after training.
 
-The project ships one such folder, :data:`DEFAULT_MODEL_DIR`, made by
-``make pretrained`` (``tools/train_pretrained.py``).
+The folder format, its hashes and the atomic swap are
+:mod:`keras_gen.model_folder`'s, shared with the designer, the text-to-image
+model and the classifier cache. The project ships one such folder,
+:data:`DEFAULT_MODEL_DIR`, made by ``make pretrained``
+(``tools/train_pretrained.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import glob
 import os
-import re
-import shutil
-import tempfile
-import warnings
-import zipfile
 
 import keras
 
-from keras_gen import transformer  # noqa: F401  (registers GPT for loading)
-from keras_gen._files import (
-    PARTIAL_MARK,
-    FileFormatError,
-    dump_json,
-    read_json,
-    sha256_file,
+from keras_gen import (
+    model_folder,
+    transformer,  # noqa: F401  (registers GPT for loading)
+)
+from keras_gen._files import FileFormatError, data_path
+from keras_gen.model_folder import (  # noqa: F401  (the names this module had)
+    CARD_FILE,
+    HASHES_KEY,
+    MAX_CARD_BYTES,
+    MODEL_FILE,
+    TOKENIZER_FILE,
 )
 from keras_gen.tokenizers import Tokenizer, load_tokenizer
 
 #: The folder of the model that ships with the project.
-DEFAULT_MODEL_DIR = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "data",
-    "pretrained",
-    "pydoc-char-gpt",
-)
-MODEL_FILE = "model.keras"
-TOKENIZER_FILE = "tokenizer.json"
-CARD_FILE = "card.json"
+DEFAULT_MODEL_DIR = data_path("pretrained", "pydoc-char-gpt")
 REQUIRED_FILES = (MODEL_FILE, TOKENIZER_FILE, CARD_FILE)
-#: The card key that holds the SHA-256 of each file, checked on load.
-HASHES_KEY = "sha256"
 HASHED_FILES = (MODEL_FILE, TOKENIZER_FILE)
-#: A card is a few kilobytes; anything above this is not a card.
-MAX_CARD_BYTES = 1 << 20
-_OLD_MARK = ".old-"
+_OLD_MARK = model_folder.BACKUP_MARK
 
 
 @dataclasses.dataclass
@@ -92,6 +81,9 @@ def validation_loss(
 
     Returns:
         The mean loss in nats per token (per character for a char tokenizer).
+        The caller's ``model`` is left as it was: the loss is measured on an
+        uncompiled copy, compiled here with
+        :func:`keras_gen.training.next_token_loss`.
     """
     from keras_gen.text import load_corpus, make_next_token_dataset, split_corpus
     from keras_gen.training import evaluate_loss, next_token_loss
@@ -103,54 +95,30 @@ def validation_loss(
     windows = make_next_token_dataset(
         val_ids, context, 8, shuffle=False, stride=context
     )
-    if not model.compiled:
-        model.compile(loss=next_token_loss())
-    return evaluate_loss(model, windows)
+    copy = model_folder.uncompiled_copy(model)  # never compile the caller's
+    copy.compile(loss=next_token_loss())
+    return evaluate_loss(copy, windows)
 
 
-def _uncompiled_copy(model: keras.Model) -> keras.Model:
-    """The same architecture and weights without optimizer state."""
-    copy = model.__class__.from_config(model.get_config())
-    copy.build((None, getattr(model, "context_length", None)))
-    copy.set_weights(model.get_weights())
-    return copy
+_uncompiled_copy = model_folder.uncompiled_copy
 
 
 def check_destination(folder: str) -> None:
     """Refuse to replace anything but a missing, empty or model folder.
 
     :func:`save_pretrained` calls it first; a script can call it before
-    training, so a bad destination fails at once.
+    training, so a bad destination fails at once. The rules are
+    :func:`keras_gen.model_folder.check_destination`'s.
 
     Raises:
-        ValueError: ``folder`` is a file, a link, or holds other files.
+        ValueError: ``folder`` is a file, a link, or holds other files (or a
+            directory named like one of a model folder's files).
 
     Example:
+        >>> import tempfile
         >>> check_destination(tempfile.mkdtemp())  # empty: fine
     """
-    if not os.path.lexists(folder):
-        return
-    if not os.path.isdir(folder) or os.path.islink(folder):
-        raise ValueError(
-            f"Expected folder to be a new folder or a pretrained model folder. "
-            f"Received: folder={folder!r}, which is a file or a link. Choose "
-            "another path."
-        )
-    others = sorted(set(os.listdir(folder)) - set(REQUIRED_FILES))
-    if others:
-        shown = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
-        raise ValueError(
-            "Expected folder to be a new or empty folder, or a pretrained model "
-            f"folder (only {', '.join(REQUIRED_FILES)}), since it is replaced "
-            f"as a whole. Received: folder={folder!r}, which also holds "
-            f"{len(others)} other entries ({shown}). Save into a new folder, "
-            "e.g. os.path.join(folder, 'my-model')."
-        )
-
-
-def _siblings(folder: str, mark: str) -> list[str]:
-    parent, name = os.path.split(folder)
-    return glob.glob(os.path.join(parent, f".{glob.escape(name)}{mark}*"))
+    model_folder.check_destination(folder, "pretrained model folder")
 
 
 def save_pretrained(
@@ -160,9 +128,10 @@ def save_pretrained(
 
     The files are written to a temporary folder beside ``folder`` first. An
     existing model folder is then renamed aside, the new one renamed into
-    place and the old one deleted; if anything fails (or Ctrl-C arrives)
-    before the end, the old folder is put back. So an interrupted save leaves
-    either the old model or the new one, never half of one.
+    place and only then the old one deleted; if anything fails (or Ctrl-C
+    arrives, even twice) before the end, the old folder is put back, by this
+    save or the next one. So an interrupted save leaves either the old model
+    or the new one, never half of one (:func:`keras_gen.model_folder.swap_in`).
 
     To protect other files, ``folder`` must be missing, empty, or a model
     folder (only ``model.keras``, ``tokenizer.json`` and ``card.json``):
@@ -212,81 +181,14 @@ def save_pretrained(
         raise ValueError(
             f"Expected card to be a dict. Received: card of type {type(card).__name__}"
         )
-    card = dict(card or {})
-    if HASHES_KEY in card:
+    if card is not None and HASHES_KEY in card:
         raise ValueError(
             f"Expected a card without the key {HASHES_KEY!r}, which save_pretrained "
             "fills in itself. Received: card with that key."
         )
-    dump_json(card)  # fail now, before writing anything, if not JSON
-    folder = os.path.abspath(os.fspath(folder))
-    check_destination(folder)
-    parent, name = os.path.split(folder)
-    os.makedirs(parent, exist_ok=True)
-    for stale in _siblings(folder, PARTIAL_MARK):  # left by a killed save
-        shutil.rmtree(stale, ignore_errors=True)
-    if all(os.path.isfile(os.path.join(folder, n)) for n in REQUIRED_FILES):
-        for stale in _siblings(folder, _OLD_MARK):  # the folder is whole again
-            shutil.rmtree(stale, ignore_errors=True)
-    staging = tempfile.mkdtemp(prefix=f".{name}{PARTIAL_MARK}", dir=parent)
-    backup = None
-    try:
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; a model is not
-        _uncompiled_copy(model).save(os.path.join(staging, MODEL_FILE))
-        tokenizer.save(os.path.join(staging, TOKENIZER_FILE))
-        card[HASHES_KEY] = {
-            n: sha256_file(os.path.join(staging, n)) for n in HASHED_FILES
-        }
-        with open(os.path.join(staging, CARD_FILE), "w", encoding="utf-8") as f:
-            f.write(dump_json(card))
-        if os.path.exists(folder):
-            backup = tempfile.mkdtemp(prefix=f".{name}{_OLD_MARK}", dir=parent)
-            os.replace(folder, backup)  # an empty backup folder is replaced
-        os.replace(staging, folder)
-    except BaseException:
-        # Ctrl-C may land between any two steps: judge by what is on disk.
-        if backup is not None and not os.path.exists(folder) and os.listdir(backup):
-            os.replace(backup, folder)  # put the old model back
-        raise
-    finally:
-        if os.path.exists(staging):
-            shutil.rmtree(staging)
-        if backup is not None and os.path.exists(backup):
-            shutil.rmtree(backup)
-    return folder
-
-
-def _check_hashes(folder: str, card: dict, remake: str) -> None:
-    card_path = os.path.join(folder, CARD_FILE)
-    hashes = card.pop(HASHES_KEY, None)
-    if hashes is None:
-        warnings.warn(
-            f"{card_path} records no SHA-256 of the model files, so they cannot "
-            "be checked. Save the folder again with save_pretrained to add them.",
-            stacklevel=3,
-        )
-        return
-    if (
-        not isinstance(hashes, dict)
-        or sorted(hashes) != sorted(HASHED_FILES)
-        or not all(
-            isinstance(h, str) and re.fullmatch("[0-9a-f]{64}", h)
-            for h in hashes.values()
-        )
-    ):
-        raise FileFormatError(
-            f"Expected {card_path} to hold {HASHES_KEY!r}: a SHA-256 (64 hex "
-            f"digits) for each of {', '.join(HASHED_FILES)}. Received: "
-            f"{HASHES_KEY}={hashes!r}. The card is damaged.{remake}"
-        )
-    for name in HASHED_FILES:
-        actual = sha256_file(os.path.join(folder, name))
-        if actual != hashes[name]:
-            raise FileFormatError(
-                f"{os.path.join(folder, name)} is damaged or was changed: its "
-                f"SHA-256 is {actual}, but {CARD_FILE} records {hashes[name]}. "
-                f"Restore the folder (the files belong together).{remake}"
-            )
+    return model_folder.save_folder(
+        folder, model, card, tokenizer=tokenizer, what="pretrained model folder"
+    )
 
 
 def load_pretrained(folder: str | None = None, tokenizer_loader=None) -> Pretrained:
@@ -301,7 +203,7 @@ def load_pretrained(folder: str | None = None, tokenizer_loader=None) -> Pretrai
         folder: The folder; default the model shipped with the project.
         tokenizer_loader: Reads ``tokenizer.json``; default
             :func:`keras_gen.tokenizers.load_tokenizer`. Another tokenizer
-            class passes its own (``keras_gen.molecules`` does).
+            class passes its own (``keras_gen.molecules.smiles`` does).
 
     Returns:
         A :class:`Pretrained` with ``model``, ``tokenizer``, ``card`` (without
@@ -328,54 +230,20 @@ def load_pretrained(folder: str | None = None, tokenizer_loader=None) -> Pretrai
         else " Save one with keras_gen.pretrained.save_pretrained(folder, model, "
         "tokenizer)."
     )
-    if not os.path.isdir(folder):
-        backups = _siblings(os.path.abspath(folder), _OLD_MARK)
-        hint = (
-            f" An interrupted save left the previous model in {backups[0]!r}; "
-            "rename it to restore it."
-            if backups
-            else remake
-        )
-        raise FileNotFoundError(
-            f"Expected a pretrained model folder. Received: {folder!r}, which is "
-            f"not a folder.{hint}"
-        )
-    missing = [n for n in REQUIRED_FILES if not os.path.isfile(os.path.join(folder, n))]
-    if missing:
-        raise FileNotFoundError(
-            f"Expected {', '.join(REQUIRED_FILES)} in {folder!r}. Missing: "
-            f"{', '.join(missing)}.{remake}"
-        )
-    card_path = os.path.join(folder, CARD_FILE)
-    card = read_json(card_path, "card", MAX_CARD_BYTES)
-    if not isinstance(card, dict):
-        raise FileFormatError(
-            f"Expected {card_path} to hold a JSON object. Received: "
-            f"{type(card).__name__}.{remake}"
-        )
-    _check_hashes(folder, card, remake)
-    tokenizer = (tokenizer_loader or load_tokenizer)(
-        os.path.join(folder, TOKENIZER_FILE)
+    contents = model_folder.load_folder(
+        folder,
+        what="pretrained model folder",
+        tokenizer=True,
+        expect=("GPT",),  # and any class not of another keras_gen folder kind
+        remake=remake,
     )
-    model_path = os.path.join(folder, MODEL_FILE)
-    if not zipfile.is_zipfile(model_path):  # Keras would say "File not found"
-        raise FileFormatError(
-            f"Could not load {model_path}: it is damaged or not a Keras model "
-            f"file (not a zip archive, as .keras files are).{remake}"
-        )
-    try:
-        model = keras.saving.load_model(model_path, safe_mode=True)
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError, TypeError) as error:
-        raise FileFormatError(
-            f"Could not load {model_path}: it is damaged or not a Keras model "
-            f"file ({type(error).__name__}: {error}).{remake}"
-        ) from error
-    except ValueError as error:  # e.g. safe_mode refusing a lambda
-        raise FileFormatError(f"Could not load {model_path}: {error}") from error
+    tokenizer = (tokenizer_loader or load_tokenizer)(contents.tokenizer_path)
+    model_path = contents.model_path
+    model = model_folder.load_model(model_path, remake)
     if getattr(model, "vocab_size", tokenizer.vocab_size) != tokenizer.vocab_size:
         raise FileFormatError(
             f"Expected the model in {model_path} and the tokenizer beside it to "
             f"share a vocabulary. Received: vocab_size {model.vocab_size} and "
             f"{tokenizer.vocab_size}.{remake}"
         )
-    return Pretrained(model=model, tokenizer=tokenizer, card=card, path=folder)
+    return Pretrained(model=model, tokenizer=tokenizer, card=contents.card, path=folder)

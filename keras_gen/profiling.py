@@ -8,7 +8,7 @@ language model (the GPT) and needs the same three numbers for each:
 - :func:`forward_flops`: floating-point operations of one forward pass for one
   sample (one image, or one sequence of ``seq_len`` tokens);
   :func:`generation_flops` for a whole text continuation, with and without
-  the key/value cache of :mod:`keras_gen.generation`;
+  the key/value cache of :mod:`keras_gen.decoding`;
 - :func:`time_per_sample` and :func:`train_steps_per_second`: measured time.
 
 **The FLOP convention.** A multiply-add counts as 2 FLOPs and only matrix
@@ -31,6 +31,7 @@ from collections.abc import Callable
 import keras
 
 from keras_gen._checks import check_bool, check_int
+from keras_gen.callbacks import StepClock
 from keras_gen.transformer import (
     GPT,
     CausalSelfAttention,
@@ -347,7 +348,7 @@ def generation_flops(
 ) -> int:
     """FLOPs to extend a prompt by ``new_tokens`` the way generation does it.
 
-    It mirrors :func:`keras_gen.generation.generate_ids`:
+    It mirrors :func:`keras_gen.decoding.generate_ids`:
 
     - without the cache every new token re-runs the model on the whole text so
       far (at most ``context_length`` tokens), computing every position;
@@ -432,15 +433,6 @@ def time_per_sample(
     return best / samples_per_call
 
 
-class _BatchClock(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.stamps: list[float] = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.stamps.append(time.perf_counter())
-
-
 def train_steps_per_second(
     model, x, y=None, batch_size: int | None = None, steps: int = 20, warmup: int = 3
 ) -> float:
@@ -472,7 +464,7 @@ def train_steps_per_second(
     """
     steps = check_int("steps", steps, 1)
     warmup = check_int("warmup", warmup, 1)
-    clock = _BatchClock()
+    clock = StepClock()
     model.fit(
         x,
         y,

@@ -16,8 +16,9 @@ retrieval-augmented generation. Three encoders turn text into vectors:
   the control that says how much of the GPT's score pretraining earned.
 
 :class:`HelpIndex` stores the vectors of the sections and ranks them for a
-question; :func:`top_k_accuracy` and :func:`evaluate_retrieval` score the
-ranking against labelled questions (:func:`keras_gen.helpdesk.load_questions`).
+question; :func:`top_k_accuracy` and
+:func:`keras_gen.helpdesk.sections.evaluate_retrieval` score the
+ranking against labelled questions (:func:`keras_gen.helpdesk.sections.load_questions`).
 """
 
 from __future__ import annotations
@@ -281,14 +282,14 @@ class HelpIndex:
     """Help sections and their vectors; ranks sections for questions.
 
     Args:
-        sections: :class:`keras_gen.helpdesk.HelpSection` records (use
-            :func:`keras_gen.helpdesk.unique_sections`, so no text is indexed
+        sections: :class:`keras_gen.helpdesk.sections.HelpSection` records (use
+            :func:`keras_gen.helpdesk.sections.unique_sections`, so no text is indexed
             twice).
         encoder: A :class:`TfidfEncoder` or :class:`GPTEncoder`; it is fitted
             on the sections' documents here.
 
     Example:
-        >>> from keras_gen.helpdesk import HelpSection
+        >>> from keras_gen.helpdesk.sections import HelpSection
         >>> sections = [HelpSection("break", "break", "break", "leave a loop"),
         ...             HelpSection("pass", "pass", "pass", "do nothing")]
         >>> index = HelpIndex(sections, TfidfEncoder())
@@ -305,8 +306,8 @@ class HelpIndex:
             hasattr(s, "document") for s in sections
         ):
             raise ValueError(
-                "Expected sections to be keras_gen.helpdesk.HelpSection records "
-                "(with id and document). Received: "
+                "Expected sections to be keras_gen.helpdesk.sections.HelpSection "
+                "records (with id and document). Received: "
                 f"{type(sections[0]).__name__} items"
             )
         if len(set(ids)) != len(ids):
@@ -369,36 +370,3 @@ def top_k_accuracy(ranked_ids, answer_ids, k: int) -> float:
     pairs = zip(ranked_ids, answer_ids, strict=True)
     hits = [bool(set(ranking[:k]) & set(answers)) for ranking, answers in pairs]
     return float(np.mean(hits))
-
-
-def evaluate_retrieval(index: HelpIndex, questions, ks=(1, 3)) -> dict[str, float]:
-    """Top-k accuracy of ``index`` on labelled questions.
-
-    A question's answer ids (its topic id and any alternative) are mapped to
-    the kept copy of their text (:func:`keras_gen.helpdesk.canonical_ids`), so
-    a label that names a duplicate section is scored like its original.
-
-    Args:
-        index: A :class:`HelpIndex`.
-        questions: :class:`keras_gen.helpdesk.HelpQuestion` records.
-        ks: The cut-offs to report.
-
-    Returns:
-        ``{"top1": ..., "top3": ...}`` (one key per ``k``) and ``"n"``, the
-        number of questions.
-    """
-    from keras_gen.helpdesk import canonical_ids, load_help_sections
-
-    questions = list(questions)
-    if not questions or not all(hasattr(q, "answer_ids") for q in questions):
-        raise ValueError(
-            "Expected a non-empty list of keras_gen.helpdesk.HelpQuestion. "
-            f"Received: {len(questions)} items"
-        )
-    ks = [check_int("k", k, minimum=1) for k in ks]
-    canonical = canonical_ids(load_help_sections())
-    ranked = index.search([q.question for q in questions], k=max(ks))
-    answers = [{canonical.get(i, i) for i in q.answer_ids} for q in questions]
-    result = {f"top{k}": top_k_accuracy(ranked, answers, k) for k in ks}
-    result["n"] = len(questions)
-    return result

@@ -94,7 +94,7 @@ def check_settings(
 ) -> bool:
     """Validate a whole set of decoding settings at once; return ``do_sample``.
 
-    Every generator in ``keras_gen`` (:func:`keras_gen.generation.generate_ids`,
+    Every generator in ``keras_gen`` (:func:`keras_gen.decoding.generate_ids`,
     ``GPT.generate``, the pipeline) calls this, so the same bad value gets the
     same message everywhere. ``do_sample`` must be a real bool (``"no"`` is not
     False). The sampling settings are checked even for greedy decoding, where

@@ -23,6 +23,8 @@ import re
 
 import numpy as np
 
+from keras_gen._files import data_path, utf8_error_where
+
 # --------------------------------------------------------------------------
 # Generation task: a request in English -> one line of Python
 # --------------------------------------------------------------------------
@@ -157,13 +159,11 @@ _TOPIC_IMPORTS = (
     "signal selectors"
 ).split()
 
+#: The columns :func:`load_docstring_topics` reads (others, such as
+#: ``name``, are ignored).
+TOPIC_COLUMNS = ("topic", "text")
 #: The shipped copy of the classification data (see ``data/README.md``).
-DOCSTRING_TOPICS_FILE = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "data",
-    "tasks",
-    "stdlib_docstring_topics.tsv",
-)
+DOCSTRING_TOPICS_FILE = data_path("tasks", "stdlib_docstring_topics.tsv")
 
 
 def _first_sentence(doc: str) -> str:
@@ -255,14 +255,53 @@ def load_docstring_topics(path: str | None = None):
             "`python tools/make_task_data.py`."
         )
     class_names = list(DOCSTRING_TOPICS)
+    fix = "Regenerate it with `python tools/make_task_data.py`."
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = [
+                (number, line.rstrip("\n"))
+                for number, line in enumerate(f, start=1)
+                if not line.startswith("#")
+            ]
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"Expected the task data file {path} to be UTF-8 text. Received: "
+            f"{utf8_error_where(path, error)}. {fix}"
+        ) from error
+    if not lines:
+        raise ValueError(
+            f"Expected the task data file {path} to start with a header line "
+            f"holding the columns {list(TOPIC_COLUMNS)}. Received: an empty file. "
+            f"{fix}"
+        )
+    header = lines[0][1].split("\t")
+    missing = [c for c in TOPIC_COLUMNS if c not in header]
+    if missing:
+        raise ValueError(
+            f"Expected the columns {list(TOPIC_COLUMNS)} in the header of {path}. "
+            f"Received: {header!r:.300}, without {missing}. {fix}"
+        )
     texts, labels = [], []
-    with open(path, encoding="utf-8") as f:
-        lines = [line.rstrip("\n") for line in f if not line.startswith("#")]
-    header = lines[0].split("\t")
-    for line in lines[1:]:
-        row = dict(zip(header, line.split("\t"), strict=True))
+    for number, line in lines[1:]:
+        fields = line.split("\t")
+        if len(fields) != len(header):
+            raise ValueError(
+                f"Expected {len(header)} tab-separated fields in {path}, line "
+                f"{number}. Received: {len(fields)} fields {fields!r:.300}. {fix}"
+            )
+        row = dict(zip(header, fields, strict=True))
+        if row["topic"] not in class_names:
+            raise ValueError(
+                f"Expected the topic in {path}, line {number} to be one of "
+                f"{class_names}. Received: topic={row['topic']!r:.100}. {fix}"
+            )
         texts.append(row["text"])
         labels.append(class_names.index(row["topic"]))
+    if not texts:
+        raise ValueError(
+            f"Expected at least one row after the header of {path}. Received: "
+            f"none. {fix}"
+        )
     return texts, np.asarray(labels, "int32"), class_names
 
 

@@ -17,6 +17,12 @@ falls back to the UTF-8 bytes of an unseen character ("byte fallback", as in
 SentencePiece). A Python ``str`` can also hold a lone surrogate (how Python
 keeps a byte that was not UTF-8, e.g. in a command-line argument); it has no
 UTF-8 form, so ``encode`` refuses it and says where it is.
+
+A tokenizer is saved as ``{"kind": ..., **tokenizer.to_dict()}``;
+:func:`tokenizer_from_dict` rebuilds any registered kind from that dict (the
+one way to do so: :func:`load_tokenizer`, the text-to-image model's config
+and the model folders all go through it). Another tokenizer class joins with
+:func:`register_tokenizer` (``keras_gen.molecules.smiles`` registers ``"smiles"``).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import heapq
 import json
 import os
 import re
+import reprlib
 import time
 from collections.abc import Iterable
 
@@ -81,9 +88,26 @@ def _check_ids(ids, vocab_size: int) -> list[int]:
 
 
 class Tokenizer:
-    """Common interface: ``encode``, ``decode``, ``vocab_size``, JSON files."""
+    """Common interface: ``encode``, ``decode``, ``vocab_size``, JSON files.
+
+    A subclass sets ``kind`` (its name in saved files) and ``spec_keys`` (the
+    keys of its ``to_dict()``), and is registered with
+    :func:`register_tokenizer` so :func:`tokenizer_from_dict` can rebuild it.
+    """
 
     kind = "base"
+    #: The keys of ``to_dict()``: what ``from_dict`` needs, besides ``kind``.
+    spec_keys: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, fields: dict) -> Tokenizer:
+        """Rebuild from ``to_dict()``'s fields (keys already checked)."""
+        return cls(**fields)
+
+    @classmethod
+    def load(cls, path: str) -> Tokenizer:
+        """Read a file written by :meth:`save`, refusing any other kind."""
+        return load_tokenizer(path, kinds=(cls.kind,))
 
     @property
     def vocab_size(self) -> int:
@@ -134,6 +158,7 @@ class CharTokenizer(Tokenizer):
     """
 
     kind = "char"
+    spec_keys = ("chars", "byte_fallback")
 
     def __init__(self, chars: str, byte_fallback: bool = True):
         chars = _check_text(chars, "chars")
@@ -238,6 +263,7 @@ class BPETokenizer(Tokenizer):
     """
 
     kind = "bpe"
+    spec_keys = ("merges",)
 
     def __init__(self, merges: Iterable[tuple[int, int]] = ()):
         self.merges = []
@@ -417,21 +443,154 @@ class BPETokenizer(Tokenizer):
     def to_dict(self) -> dict:  # noqa: D102
         return {"merges": [list(p) for p in self.merges]}
 
+    @classmethod
+    def from_dict(cls, fields: dict) -> BPETokenizer:  # noqa: D102
+        if not isinstance(fields["merges"], list):
+            raise ValueError(
+                "Expected merges to be a list of [left, right] pairs. Received: "
+                f"{type(fields['merges']).__name__}"
+            )
+        return cls(fields["merges"])
 
-def load_tokenizer(path: str) -> Tokenizer:
+
+#: The tokenizer classes :func:`tokenizer_from_dict` can rebuild, by kind.
+TOKENIZER_KINDS: dict[str, type[Tokenizer]] = {}
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+
+
+def register_tokenizer(cls: type[Tokenizer]) -> type[Tokenizer]:
+    """Let :func:`tokenizer_from_dict` rebuild ``cls`` from its saved dict.
+
+    ``cls`` needs a ``kind`` (its name in files), ``spec_keys`` (the keys of
+    its ``to_dict()``) and, if ``cls(**fields)`` does not rebuild it, a
+    ``from_dict`` classmethod. Registering the same class twice is harmless.
+
+    Returns:
+        ``cls``, so it can be used as a class decorator.
+
+    Raises:
+        ValueError: ``cls`` is not a Tokenizer subclass with a new kind and
+            its ``spec_keys``.
+
+    Example:
+        >>> sorted(TOKENIZER_KINDS)[:2]
+        ['bpe', 'char']
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Tokenizer)):
+        raise ValueError(
+            f"Expected a subclass of keras_gen.tokenizers.Tokenizer. Received: {cls!r}"
+        )
+    kind = getattr(cls, "kind", None)
+    if not isinstance(kind, str) or not kind or kind == "base" or "kind" in (
+        cls.spec_keys
+    ):
+        raise ValueError(
+            f"Expected {cls.__name__} to set kind (a new name) and spec_keys (the "
+            f"keys of to_dict(), not 'kind'). Received: kind={kind!r}, "
+            f"spec_keys={cls.spec_keys!r}"
+        )
+    known = TOKENIZER_KINDS.get(kind)
+    if known is not None and known.__qualname__ != cls.__qualname__:
+        raise ValueError(
+            f"Expected a new tokenizer kind. Received: kind={kind!r} for "
+            f"{cls.__name__}, already registered for {known.__name__}."
+        )
+    TOKENIZER_KINDS[kind] = cls
+    return cls
+
+
+register_tokenizer(CharTokenizer)
+register_tokenizer(BPETokenizer)
+
+
+def _either(names) -> str:
+    quoted = [repr(n) for n in names]
+    return " or ".join(quoted) if len(quoted) < 3 else (
+        ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    )
+
+
+def tokenizer_from_dict(spec, *, source: str | None = None, kinds=None) -> Tokenizer:
+    """Rebuild a tokenizer from ``{"kind": ..., **tokenizer.to_dict()}``.
+
+    The one way to turn a saved tokenizer back into an object: the kind must
+    be registered (:data:`TOKENIZER_KINDS`), the keys exactly that kind's
+    ``spec_keys`` plus ``"kind"``, and every field valid for the class.
+
+    Args:
+        spec: The dict (from a JSON file or a model's config).
+        source: The file it came from, for messages; errors are then
+            :class:`~keras_gen._files.FileFormatError` naming it.
+        kinds: Accept only these kinds (default: every registered kind).
+
+    Returns:
+        The tokenizer.
+
+    Raises:
+        ValueError: (``FileFormatError`` with ``source``) The spec is not a
+            dict, its kind is unknown, a key is missing or unknown, or a
+            field is invalid; the message gives the kind, the known kinds or
+            keys, and what was received.
+
+    Example:
+        >>> tokenizer_from_dict({"kind": "char", "chars": "ab", "byte_fallback": False})
+        ... # doctest: +ELLIPSIS
+        <keras_gen.tokenizers.CharTokenizer object at ...>
+        >>> tokenizer_from_dict({"kind": "char", "chars": "ab", "colour": "red"})
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected a tokenizer spec (kind 'char') to have the keys \
+['byte_fallback', 'chars', 'kind']. Received: missing ['byte_fallback'], \
+unknown ['colour'].
+    """
+    where = f"the tokenizer file {source}" if source is not None else "a tokenizer spec"
+    error_class = FileFormatError if source is not None else ValueError
+    allowed = list(TOKENIZER_KINDS) if kinds is None else list(kinds)
+    kind = spec.get("kind") if isinstance(spec, dict) else None
+    if kind not in allowed or kind not in TOKENIZER_KINDS:
+        received = (
+            f"kind={_SHORT.repr(kind)}"
+            if isinstance(spec, dict)
+            else type(spec).__name__
+        )
+        raise error_class(
+            f"Expected {where} to be a JSON object with kind {_either(allowed)}. "
+            f"Received: {received}"
+        )
+    cls = TOKENIZER_KINDS[kind]
+    expected = {"kind", *cls.spec_keys}
+    keys = set(spec)
+    if keys != expected:
+        raise error_class(
+            f"Expected {where} (kind {kind!r}) to have the keys {sorted(expected)}. "
+            f"Received: missing {sorted(expected - keys)}, unknown "
+            f"{_SHORT.repr(sorted(map(str, keys - expected)))}."
+        )
+    try:
+        return cls.from_dict({k: v for k, v in spec.items() if k != "kind"})
+    except (ValueError, TypeError) as error:
+        raise error_class(f"{where[0].upper()}{where[1:]} is not valid: {error}") from (
+            error
+        )
+
+
+def load_tokenizer(path: str, *, kinds=None) -> Tokenizer:
     """Read a tokenizer written by ``Tokenizer.save``, checking every field.
 
     The file must be a JSON object with exactly the keys its ``kind`` needs
     (``kind``, ``chars``, ``byte_fallback`` for ``"char"``; ``kind``,
-    ``merges`` for ``"bpe"``), of the right types, at most
-    :data:`MAX_TOKENIZER_FILE_BYTES` long, with at most :data:`MAX_MERGES`
-    merges and no token longer than :data:`MAX_TOKEN_BYTES`.
+    ``merges`` for ``"bpe"``; see :func:`tokenizer_from_dict`), of the right
+    types, at most :data:`MAX_TOKENIZER_FILE_BYTES` long, with at most
+    :data:`MAX_MERGES` merges and no token longer than :data:`MAX_TOKEN_BYTES`.
 
     Args:
         path: JSON file path.
+        kinds: Accept only these kinds (default: every registered kind).
 
     Returns:
-        A :class:`CharTokenizer` or :class:`BPETokenizer`.
+        A :class:`CharTokenizer`, :class:`BPETokenizer` or another registered
+        kind.
 
     Raises:
         keras_gen._files.FileFormatError: (a ``ValueError``) The file is not a
@@ -446,31 +605,4 @@ def load_tokenizer(path: str) -> Tokenizer:
     """
     path = os.fspath(path)
     data = read_json(path, "tokenizer file", MAX_TOKENIZER_FILE_BYTES)
-    kind = data.get("kind") if isinstance(data, dict) else None
-    expected = {"char": {"kind", "chars", "byte_fallback"}, "bpe": {"kind", "merges"}}
-    if kind not in expected:
-        raise FileFormatError(
-            f"Expected the tokenizer file {path} to be a JSON object with kind "
-            f"'char' or 'bpe'. Received: "
-            + (f"kind={kind!r}" if isinstance(data, dict) else type(data).__name__)
-        )
-    keys = set(data)
-    if keys != expected[kind]:
-        raise FileFormatError(
-            f"Expected the tokenizer file {path} (kind {kind!r}) to have the keys "
-            f"{sorted(expected[kind])}. Received: missing "
-            f"{sorted(expected[kind] - keys)}, unknown {sorted(keys - expected[kind])}."
-        )
-    try:
-        if kind == "char":
-            return CharTokenizer(data["chars"], byte_fallback=data["byte_fallback"])
-        if not isinstance(data["merges"], list):
-            raise ValueError(
-                "Expected merges to be a list of [left, right] pairs. Received: "
-                f"{type(data['merges']).__name__}"
-            )
-        return BPETokenizer(data["merges"])
-    except ValueError as error:
-        raise FileFormatError(
-            f"The tokenizer file {path} is not valid: {error}"
-        ) from error
+    return tokenizer_from_dict(data, source=path, kinds=kinds)

@@ -20,14 +20,15 @@ is measurably faster on CPU (``benchmarks/gpt_pretrain.py``) and Keras'
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
-import time
 
 import keras
 from keras import ops
 
 from keras_gen import _checks
+from keras_gen.callbacks import StepClock
 
 
 def next_token_loss():
@@ -342,25 +343,9 @@ class SampleText(keras.callbacks.Callback):
             self._record()
 
 
-class StepTimer(keras.callbacks.Callback):
-    """Record wall-clock time at each epoch end (for loss-vs-time plots).
-
-    Attributes:
-        seconds: Seconds since training began, one entry per epoch.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = None
-
-    def on_train_begin(self, logs=None):
-        """Keras hook: start of ``fit()``."""
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        """Keras hook: end of an epoch."""
-        self.seconds.append(time.perf_counter() - self._start)
+#: The old name of :class:`keras_gen.callbacks.StepClock` (its ``seconds``
+#: list is the one ``StepTimer`` kept); notebook 05 and older code use it.
+StepTimer = StepClock
 
 
 def checkpoint_callback(directory: str, every_epoch: bool = True):
@@ -414,3 +399,256 @@ def tokens_per_character(tokenizer, text: str) -> float:
     if not text:
         raise ValueError("Expected a non-empty text. Received: text=''")
     return len(tokenizer.encode(text)) / len(text)
+
+
+class _StopAfter(keras.callbacks.Callback):
+    """Stop ``fit()`` at the end of step ``last_size`` of epoch ``last_epoch``.
+
+    Keras then still validates and calls every ``on_epoch_end``, so the short
+    last chunk is logged and backed up like the others.
+    """
+
+    def __init__(self, last_epoch: int, last_size: int):
+        super().__init__()
+        self.last_epoch, self.last_size, self.epoch = last_epoch, last_size, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        # ``batch`` is the last step of the execution, 0-based in the epoch.
+        if self.epoch == self.last_epoch and batch + 1 >= self.last_size:
+            self.model.stop_training = True
+
+
+def chunk_count(steps: int, chunk: int) -> int:
+    """How many chunks :func:`fit_steps` trains: ``ceil(steps / chunk)``.
+
+    Example:
+        >>> chunk_count(1000, 300)  # 300, 300, 300 and a last chunk of 100
+        4
+    """
+    steps = _checks.check_int("steps", steps, minimum=1)
+    chunk = _checks.check_int("chunk", chunk, minimum=1)
+    return -(-steps // chunk)
+
+
+def fit_steps(
+    model,
+    dataset,
+    steps: int,
+    chunk: int | None = None,
+    *,
+    callbacks=None,
+    initial_chunk: int = 0,
+    validation_data=None,
+    verbose=0,
+    **fit_kwargs,
+):
+    """Train exactly ``steps`` optimizer steps, in chunks of ``chunk`` steps.
+
+    The one rule for "train N steps, and log / validate / back up every k":
+    each chunk is one Keras epoch of ``chunk`` steps, and when ``chunk`` does
+    not divide ``steps`` the last chunk is shorter, so exactly ``steps`` steps
+    are trained (never ``steps // chunk * chunk``, never an error). All chunks
+    run in one ``fit()`` call, so the dataset's iterator runs on from chunk
+    to chunk and callbacks see one training run.
+
+    Args:
+        model: A compiled Keras model.
+        dataset: What ``fit()`` takes as ``x``; it must hold at least
+            ``steps`` batches (a repeated ``tf.data.Dataset``, say). Arrays
+            need ``y=`` and ``batch_size=`` too, as for ``fit()``.
+        steps: Optimizer steps to train, >= 1.
+        chunk: Steps per chunk (epoch), >= 1; ``None`` for one chunk. Values
+            above ``steps`` mean one chunk.
+        callbacks: Keras callbacks; ``on_epoch_end`` runs after each chunk.
+        initial_chunk: Chunks already trained by an interrupted run (what
+            :meth:`keras_gen.callbacks.EpochBackup.restore` returns); the
+            caller skips their batches in ``dataset`` if it wants the same
+            ones as an uninterrupted run.
+        validation_data: Evaluated after each chunk, as ``fit()`` does.
+        verbose: ``fit()``'s verbosity.
+        **fit_kwargs: Any other ``fit()`` argument (``y``, ``batch_size``,
+            ...) except ``epochs``, ``steps_per_epoch`` and
+            ``initial_epoch``, which this sets.
+
+    Returns:
+        The ``History`` of the ``fit()`` call: one entry per chunk trained
+        in this call (empty when ``initial_chunk`` chunks are all of them).
+
+    Raises:
+        ValueError: ``steps``, ``chunk`` or ``initial_chunk`` out of range,
+            or ``model.steps_per_execution`` does not divide the chunks.
+
+    Example:
+        >>> import numpy as np
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        >>> model.compile(optimizer="sgd", loss="mse")
+        >>> x, y = np.zeros((80, 2)), np.zeros((80, 1))  # 20 batches of 4
+        >>> history = fit_steps(model, x, 10, chunk=4, y=y, batch_size=4)
+        >>> int(model.optimizer.iterations), len(history.history["loss"])
+        (10, 3)
+    """
+    steps = _checks.check_int("steps", steps, minimum=1)
+    chunk = steps if chunk is None else _checks.check_int("chunk", chunk, minimum=1)
+    chunk = min(chunk, steps)
+    chunks = chunk_count(steps, chunk)
+    initial_chunk = _checks.check_int(
+        "initial_chunk", initial_chunk, minimum=0, maximum=chunks
+    )
+    last_size = steps - (chunks - 1) * chunk  # 1..chunk
+    per_call = int(getattr(model, "steps_per_execution", 1) or 1)
+    if chunk % per_call or last_size % per_call:
+        raise ValueError(
+            f"Expected model.steps_per_execution={per_call} to divide the chunk "
+            f"({chunk} steps) and the last chunk ({last_size} steps), so that "
+            f"exactly {steps} steps are trained. Received: steps={steps}, "
+            f"chunk={chunk}. Compile with steps_per_execution=1 or pick a "
+            "chunk and steps that it divides."
+        )
+    for name in ("epochs", "steps_per_epoch", "initial_epoch"):
+        if name in fit_kwargs:
+            raise ValueError(
+                f"Expected no {name}= for fit_steps: it sets {name} from steps "
+                f"and chunk. Received: {name}={fit_kwargs[name]!r}"
+            )
+    if initial_chunk == chunks:
+        return keras.callbacks.History()  # all chunks were trained before
+    return model.fit(
+        dataset,
+        epochs=chunks,
+        steps_per_epoch=chunk,
+        initial_epoch=initial_chunk,
+        validation_data=validation_data,
+        callbacks=[*(callbacks or []), _StopAfter(chunks - 1, last_size)],
+        verbose=verbose,
+        **fit_kwargs,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How a model is trained: one value for steps, batch and optimizer.
+
+    The training counterpart of :class:`keras_gen.transformer.GPTConfig`:
+    the tools, notebooks and benchmarks read their learning rate, warm-up,
+    steps and batch size from a named preset (:meth:`preset`) instead of
+    spelling them out again. :meth:`optimizer` builds
+    :func:`make_optimizer`'s AdamW with warm-up and cosine decay over
+    ``steps`` (the warm-up is capped at a tenth of the steps, so a short
+    ``--quick`` run still decays).
+
+    * ``"baby-gpt"``: notebook 05's CPU "baby GPT" run (nanoGPT's recipe);
+    * ``"pydoc-char"``: the shipped GPT, ``tools/train_pretrained.py``;
+    * ``"moses-smiles"``: the SMILES GPT, ``tools/train_moses_gpt.py``;
+    * ``"helpdesk-chat"``: the help desk's fine-tuning,
+      ``tools/train_helpdesk_chat.py``;
+    * ``"finetune"``: the defaults of :func:`keras_gen.finetune.finetune_lm`.
+
+    The fine-tuning recipes warm up over a tenth of the steps and decay to a
+    tenth of the learning rate (``warmup_steps=None``,
+    ``min_learning_rate=None``).
+
+    Example:
+        >>> recipe = Recipe.preset("pydoc-char")
+        >>> recipe.steps, recipe.batch_size, recipe.learning_rate
+        (1500, 16, 0.002)
+        >>> Recipe.preset("pydoc-char", steps=20).warmup_for(20)
+        2
+        >>> type(recipe.optimizer()).__name__
+        'AdamW'
+    """
+
+    steps: int
+    batch_size: int
+    learning_rate: float
+    min_learning_rate: float | None = None
+    warmup_steps: int | None = 100
+    eval_every: int = 100
+    weight_decay: float = 0.1
+    beta_2: float = 0.99
+    clipnorm: float | None = 1.0
+
+    def __post_init__(self):
+        _checks.check_int("steps", self.steps, minimum=1)
+        _checks.check_int("batch_size", self.batch_size, minimum=1)
+        _checks.check_float(
+            "learning_rate", self.learning_rate, 0, min_inclusive=False
+        )
+        if self.min_learning_rate is not None:
+            _checks.check_float(
+                "min_learning_rate", self.min_learning_rate, 0,
+                maximum=self.learning_rate,
+            )
+        if self.warmup_steps is not None:
+            _checks.check_int("warmup_steps", self.warmup_steps, minimum=0)
+        _checks.check_int("eval_every", self.eval_every, minimum=1)
+        _checks.check_float("weight_decay", self.weight_decay, minimum=0)
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> Recipe:
+        """A named recipe, with any field replaced by ``overrides``.
+
+        Args:
+            name: One of :data:`RECIPES` (see the class docstring).
+            **overrides: Fields to change, e.g. ``steps=20`` for a quick run.
+
+        Returns:
+            A new :class:`Recipe`.
+        """
+        _checks.check_choice("name", name, tuple(RECIPES))
+        return dataclasses.replace(RECIPES[name], **overrides)
+
+    @property
+    def final_learning_rate(self) -> float:
+        """Where the cosine decay ends: ``min_learning_rate`` or a tenth."""
+        if self.min_learning_rate is None:
+            return self.learning_rate / 10
+        return self.min_learning_rate
+
+    def warmup_for(self, steps: int | None = None) -> int:
+        """Warm-up steps for a run of ``steps``: at most a tenth of them.
+
+        With ``warmup_steps=None`` (the fine-tuning recipes) the warm-up is
+        a tenth of the steps, at least 1 (0 for a one-step run).
+        """
+        steps = self.steps if steps is None else steps
+        steps = _checks.check_int("steps", steps, minimum=1)
+        if self.warmup_steps is None:
+            return min(max(1, steps // 10), steps - 1)
+        return min(self.warmup_steps, steps // 10)
+
+    def optimizer(self, steps: int | None = None):
+        """:func:`make_optimizer` for a run of ``steps`` (default ``self.steps``)."""
+        steps = self.steps if steps is None else steps
+        return make_optimizer(
+            self.learning_rate,
+            total_steps=steps,
+            warmup_steps=self.warmup_for(steps),
+            min_learning_rate=self.final_learning_rate,
+            weight_decay=self.weight_decay,
+            beta_2=self.beta_2,
+            clipnorm=self.clipnorm,
+        )
+
+
+#: The project's named training recipes; see :class:`Recipe`.
+RECIPES = {
+    "baby-gpt": Recipe(
+        steps=2000, batch_size=16, learning_rate=1e-3, min_learning_rate=1e-4
+    ),
+    "pydoc-char": Recipe(
+        steps=1500, batch_size=16, learning_rate=2e-3, min_learning_rate=2e-4
+    ),
+    "moses-smiles": Recipe(
+        steps=8000, batch_size=64, learning_rate=2e-3, min_learning_rate=1e-4,
+        eval_every=250,
+    ),
+    "helpdesk-chat": Recipe(
+        steps=300, batch_size=16, learning_rate=1e-3, warmup_steps=None
+    ),
+    "finetune": Recipe(
+        steps=300, batch_size=32, learning_rate=5e-4, warmup_steps=None
+    ),
+}

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gen import _checks
+from keras_gen import _checks, decoding
 
 # A large negative number that stays finite in float32, so that a fully masked
 # row could never produce NaN (softmax of all -inf); same idea as Keras' MHA.
@@ -176,7 +176,7 @@ class CausalSelfAttention(layers.Layer):
         super().__init__(**kwargs)
         self.num_heads = _check_positive_int("num_heads", num_heads)
         self.dropout = _check_dropout(dropout)
-        self.use_bias = bool(use_bias)
+        self.use_bias = _checks.check_bool("use_bias", use_bias)
         self.attention_dropout = layers.Dropout(self.dropout)
         self.output_dropout = layers.Dropout(self.dropout)
 
@@ -421,7 +421,7 @@ class GPT(keras.Model):
         self.num_heads = _check_positive_int("num_heads", num_heads)
         self.num_layers = _check_positive_int("num_layers", num_layers)
         self.dropout = _check_dropout(dropout)
-        self.tie_embeddings = bool(tie_embeddings)
+        self.tie_embeddings = _checks.check_bool("tie_embeddings", tie_embeddings)
         if embed_dim % num_heads:
             raise ValueError(
                 f"Expected embed_dim divisible by num_heads. Received: "
@@ -544,7 +544,7 @@ class GPT(keras.Model):
         as ``model(ids)[:, t:]`` when ``cache`` holds positions ``0 .. t-1``
         (written by earlier calls), but computes only the new positions: one
         token costs one token's work instead of the whole prefix's. This is
-        what makes generation fast (see :mod:`keras_gen.generation`).
+        what makes generation fast (see :mod:`keras_gen.decoding`).
 
         Args:
             token_ids: int ``(batch, new_len)``, the tokens at positions
@@ -605,7 +605,7 @@ class GPT(keras.Model):
         batch_size=64,
         verbose=None,
     ):
-        """Extend token ids: :func:`keras_gen.generation.generate_ids` on this model.
+        """Extend token ids: :func:`keras_gen.decoding.generate_ids` on this model.
 
         The same decoding path as the pipeline (tokens picked by
         :mod:`keras_gen.sampling`, the key/value cache), so the same seed and
@@ -636,9 +636,7 @@ class GPT(keras.Model):
             >>> model.generate([1, 2], 3, top_k=2, seed=0).shape
             (5,)
         """
-        from keras_gen.generation import generate_ids  # generation imports us
-
-        return generate_ids(
+        return decoding.generate_ids(
             self,
             token_ids,
             max_new_tokens,

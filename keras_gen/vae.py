@@ -42,41 +42,46 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from keras_gen._checks import check_float, check_int
+from keras_gen._checks import (
+    check_batch_shape,
+    check_float,
+    check_hidden_units,
+    check_image_shape,
+    check_int,
+)
 from keras_gen._compile import OneOptimizerConfig
 from keras_gen._nested import NestedConfig
-from keras_gen.gan import (
-    LEAKY_SLOPE,
-    _check_image_shape,
-    _check_latent_dim,
-    _per_replica,
-    _training_noise,
-    _xla_by_default,
-    latent_vectors,
-)
+from keras_gen._train_step import per_replica, training_noise, xla_by_default
+from keras_gen.gan import LEAKY_SLOPE, latent_vectors
 
 
 def _leaky(name=None):
     return layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=name)
 
 
-def _latent_heads(hidden, latent_dim):
+def latent_heads(hidden, latent_dim: int) -> list:
+    """The two heads of an encoder: ``z_mean`` and ``z_log_var``.
+
+    Two Dense layers of ``latent_dim`` units on the same hidden features, named
+    ``"z_mean"`` and ``"z_log_var"``; every encoder of ``keras_gen`` (dense,
+    convolutional, conditional) ends with them.
+
+    Args:
+        hidden: Symbolic features ``(batch, units)`` (a ``keras.Input`` or a
+            layer's output).
+        latent_dim: Size of the latent vector ``z``.
+
+    Returns:
+        ``[z_mean, z_log_var]``, each ``(batch, latent_dim)``.
+
+    Example:
+        >>> features = keras.Input(shape=(8,))
+        >>> [tuple(t.shape) for t in latent_heads(features, 2)]
+        [(None, 2), (None, 2)]
+    """
     z_mean = layers.Dense(latent_dim, name="z_mean")(hidden)  # (batch, latent_dim)
     z_log_var = layers.Dense(latent_dim, name="z_log_var")(hidden)
     return [z_mean, z_log_var]
-
-
-def _check_hidden_units(hidden_units) -> tuple[int, ...]:
-    if isinstance(hidden_units, (str, bytes)) or not isinstance(hidden_units, Sequence):
-        raise ValueError(
-            "Expected hidden_units to be a sequence of layer widths such as "
-            f"(1024, 512, 256). Received: hidden_units={hidden_units!r}"
-        )
-    if not hidden_units:
-        raise ValueError(
-            "Expected at least one hidden layer. Received: hidden_units=()"
-        )
-    return tuple(check_int("hidden_units[i]", u, minimum=1) for u in hidden_units)
 
 
 def _dense_names(hidden_units):
@@ -112,16 +117,16 @@ def build_encoder(
         >>> build_encoder(latent_dim=2).count_params()
         1460996
     """
-    latent_dim = _check_latent_dim(latent_dim)
-    image_shape = _check_image_shape(image_shape)
-    hidden_units = _check_hidden_units(hidden_units)
+    latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+    image_shape = check_image_shape(image_shape)
+    hidden_units = check_hidden_units(hidden_units)
     images = keras.Input(shape=image_shape)  # (batch, h, w, c)
     hidden = layers.Flatten(name="flatten")(images)  # (batch, h*w*c)
     names = _dense_names(hidden_units)
     for index, units in enumerate(hidden_units, start=1):
         hidden = layers.Dense(units, name=names[index - 1])(hidden)
         hidden = _leaky(f"leaky_relu_{index}")(hidden)
-    return keras.Model(images, _latent_heads(hidden, latent_dim), name="encoder")
+    return keras.Model(images, latent_heads(hidden, latent_dim), name="encoder")
 
 
 def build_decoder(
@@ -151,9 +156,9 @@ def build_decoder(
         >>> build_decoder(16, hidden_units=(32, 64)).count_params()
         53616
     """
-    latent_dim = _check_latent_dim(latent_dim)
-    image_shape = _check_image_shape(image_shape)
-    hidden_units = _check_hidden_units(hidden_units)
+    latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+    image_shape = check_image_shape(image_shape)
+    hidden_units = check_hidden_units(hidden_units)
     hidden = []
     names = _dense_names(hidden_units)
     for index, units in enumerate(hidden_units, start=1):
@@ -201,8 +206,8 @@ def build_conv_encoder(
         >>> build_conv_encoder(latent_dim=16).count_params()
         424480
     """
-    latent_dim = _check_latent_dim(latent_dim)
-    image_shape = _check_image_shape(image_shape)
+    latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+    image_shape = check_image_shape(image_shape)
     _check_divisible_by_4(image_shape)
     check_int("base_filters", base_filters, minimum=1)
     images = keras.Input(shape=image_shape)  # (batch, h, w, c)
@@ -212,7 +217,7 @@ def build_conv_encoder(
     hidden = _leaky()(hidden)  # (batch, h/4, w/4, 2f)
     hidden = layers.Flatten()(hidden)
     hidden = _leaky()(layers.Dense(128)(hidden))  # (batch, 128)
-    return keras.Model(images, _latent_heads(hidden, latent_dim), name="conv_encoder")
+    return keras.Model(images, latent_heads(hidden, latent_dim), name="conv_encoder")
 
 
 def build_conv_decoder(
@@ -235,8 +240,8 @@ def build_conv_decoder(
         >>> build_conv_decoder(latent_dim=16)(np.zeros((1, 16))).shape
         TensorShape([1, 28, 28, 1])
     """
-    latent_dim = _check_latent_dim(latent_dim)
-    height, width, channels = _check_image_shape(image_shape)
+    latent_dim = check_int("latent_dim", latent_dim, minimum=1)
+    height, width, channels = check_image_shape(image_shape)
     _check_divisible_by_4((height, width, channels))
     check_int("base_filters", base_filters, minimum=1)
     start = (height // 4, width // 4, 2 * base_filters)
@@ -339,7 +344,7 @@ class Sampling(layers.Layer):
         z_mean, z_log_var = inputs
         if noise is None:
             # Philox on TensorFlow, as in the GAN: fast inside XLA on CPU.
-            noise = _training_noise(ops.shape(z_mean), self.seed_generator)
+            noise = training_noise(ops.shape(z_mean), self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * noise  # (batch, latent_dim)
 
     def compute_output_shape(self, input_shape):
@@ -359,10 +364,10 @@ class VAE(NestedConfig, OneOptimizerConfig, keras.Model):
     ``loss`` is still the plain negative ELBO, so runs with different ``beta``
     stay comparable.
 
-    Backends: training goes through :meth:`compute_loss` and Keras' own
-    ``train_step``, so it runs on TensorFlow and JAX alike, under
-    ``tf.distribute.MirroredStrategy`` (build and compile inside
-    ``strategy.scope()``) and under ``keras.distribution.DataParallel``.
+    Backends: training and evaluation go through :meth:`compute_loss` and
+    Keras' own ``train_step`` and ``test_step``, so they run on TensorFlow
+    and JAX alike, under ``tf.distribute.MirroredStrategy`` (build and compile
+    inside ``strategy.scope()``) and under ``keras.distribution.DataParallel``.
 
     Args:
         encoder: Model mapping images to ``[z_mean, z_log_var]``.
@@ -391,7 +396,9 @@ class VAE(NestedConfig, OneOptimizerConfig, keras.Model):
         self.encoder = encoder
         self.decoder = decoder
         encoded = int(encoder.output_shape[0][-1])
-        self.latent_dim = _check_latent_dim(int(decoder.input_shape[-1]))
+        self.latent_dim = check_int(
+            "latent_dim", int(decoder.input_shape[-1]), minimum=1
+        )
         if encoded != self.latent_dim:
             raise ValueError(
                 f"Expected the encoder's latent size to match the decoder's input "
@@ -424,7 +431,7 @@ class VAE(NestedConfig, OneOptimizerConfig, keras.Model):
             **kwargs: Passed to ``keras.Model.compile``.
         """
         if jit_compile == "auto":
-            jit_compile = _xla_by_default(self.encoder, self.decoder)
+            jit_compile = xla_by_default(self.encoder, self.decoder)
         super().compile(
             optimizer=optimizer or keras.optimizers.Adam(1e-3),
             jit_compile=jit_compile,
@@ -437,17 +444,9 @@ class VAE(NestedConfig, OneOptimizerConfig, keras.Model):
 
     def call(self, images, training=False):
         """Reconstruct images through the mean latent vector, in [-1, 1]."""
-        self._check_batch(images)
+        check_batch_shape("images", images, self.image_shape)
         z_mean, _ = self.encoder(images, training=training)
         return ops.tanh(self.decoder(z_mean, training=training) / 2.0)
-
-    def _check_batch(self, images):
-        if tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(
-                "Expected a batch of images with shape "
-                f"(batch, {', '.join(map(str, self.image_shape))}). "
-                f"Received: images.shape={tuple(images.shape)}"
-            )
 
     def _terms(self, images, noise=None, training=False):
         z_mean, z_log_var = self.encoder(images, training=training)
@@ -466,8 +465,9 @@ class VAE(NestedConfig, OneOptimizerConfig, keras.Model):
     ):
         """The training objective ``reconstruction + beta * kl``, batch mean.
 
-        Keras' own ``train_step`` calls this on every backend (TensorFlow,
-        JAX), so the VAE needs no backend-specific training code. It draws the
+        Keras' own ``train_step`` (and ``test_step``, with ``training=False``,
+        for ``evaluate()``) calls this on every backend (TensorFlow, JAX), so
+        the VAE needs no backend-specific training code. It draws the
         latent sample itself, so ``y_pred`` (the mean reconstruction from
         :meth:`call`) is not used: under XLA (the default for dense VAEs, and
         always on JAX) the compiler removes that unused pass.
@@ -483,16 +483,11 @@ class VAE(NestedConfig, OneOptimizerConfig, keras.Model):
             A scalar: the objective, divided by the number of replicas under a
             ``tf.distribute`` strategy (whose optimizer sums their gradients).
         """
-        self._check_batch(x)
+        check_batch_shape("images", x, self.image_shape)
         reconstruction, kl = self._terms(x, training=training)  # (batch,) each
         self._track(reconstruction, kl)
         objective = ops.mean(reconstruction) + self.beta * ops.mean(kl)
-        return _per_replica(objective)
-
-    def test_step(self, data):
-        images = data[0] if isinstance(data, (tuple, list)) else data
-        self._check_batch(images)
-        return self._track(*self._terms(images))
+        return per_replica(objective)
 
     def elbo_terms(self, images, seed: int = 0) -> dict:
         """Per-image reconstruction and KL, with noise drawn from ``seed``.
@@ -505,7 +500,7 @@ class VAE(NestedConfig, OneOptimizerConfig, keras.Model):
             ``{"reconstruction": (n,), "kl": (n,)}`` NumPy arrays, in nats.
         """
         images = np.asarray(images, dtype="float32")
-        self._check_batch(images)
+        check_batch_shape("images", images, self.image_shape)
         noise = latent_vectors(len(images), self.latent_dim, seed=seed)
         reconstruction, kl = self._terms(images, noise=noise)
         return {
@@ -516,7 +511,7 @@ class VAE(NestedConfig, OneOptimizerConfig, keras.Model):
     def encode(self, images, batch_size: int = 500) -> np.ndarray:
         """The mean latent vector ``z_mean`` of each image, ``(n, latent_dim)``."""
         images = np.asarray(images, dtype="float32")
-        self._check_batch(images)
+        check_batch_shape("images", images, self.image_shape)
         return _batched(
             lambda x: self.encoder(x, training=False)[0], images, batch_size
         )

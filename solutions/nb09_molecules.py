@@ -16,8 +16,8 @@ import collections
 
 import numpy as np
 
-from keras_gen.molecule_metrics import moses_metrics, valid_canonical
-from keras_gen.molecules import BOS, EOS, sample_smiles, split_smiles
+from keras_gen.molecules.metrics import moses_metrics, valid_canonical
+from keras_gen.molecules.smiles import BOS, EOS, sample_smiles, split_smiles
 
 
 def smiles_ngram_sample(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from keras_gen import music
-from keras_gen import music_metrics as mm
+from keras_gen.music import melodies as music
+from keras_gen.music import metrics as mm
 
 
 def music_trigram_nll(train_ids, inputs, targets, alpha: float = 1.0) -> float:

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from keras_gen import factcheck, tables
+from keras_gen.summaries import factcheck, tables
 
 _NUMBER = re.compile(r"\d+")
 _TOKEN = re.compile(r"[A-Za-z]+|\d+")
@@ -71,7 +71,7 @@ def summary_with_best_month(table: tables.SalesTable) -> str:
 def check_best_month(sentence: str, table: tables.SalesTable):
     """Exercise 10.6: check a "Best month: ..." sentence, fact by fact.
 
-    The rule, in the manner of :mod:`keras_gen.factcheck`: the first month
+    The rule, in the manner of :mod:`keras_gen.summaries.factcheck`: the first month
     named must have the largest total (any of them, on a tie); the first
     number must be the total of the month *named* (or, if that is not one of
     the table's months, the largest total); every other name or number is

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from keras_gen import _checks
-from keras_gen.chat import quote_rate
-from keras_gen.helpdesk import QUESTION_KINDS, canonical_ids, load_help_sections
+from keras_gen.helpdesk.chat import quote_rate
+from keras_gen.helpdesk.sections import (
+    QUESTION_KINDS,
+    canonical_ids,
+    load_help_sections,
+)
 
 
 def quote_rate_sweep(
@@ -32,17 +36,17 @@ def grounded_by_kind(questions, answers, min_coverage=0.8, min_chars=20):
     """Exercise 10.2: retrieval and grounding, per kind of question.
 
     Args:
-        questions: :class:`keras_gen.helpdesk.HelpQuestion` records.
-        answers: The :class:`keras_gen.helpdesk_chat.Answer` of each question.
-        min_coverage: Passed to :func:`keras_gen.chat.is_quote`.
-        min_chars: Passed to :func:`keras_gen.chat.is_quote`.
+        questions: :class:`keras_gen.helpdesk.sections.HelpQuestion` records.
+        answers: The :class:`keras_gen.helpdesk.desk.Answer` of each question.
+        min_coverage: Passed to :func:`keras_gen.helpdesk.chat.is_quote`.
+        min_chars: Passed to :func:`keras_gen.helpdesk.chat.is_quote`.
 
     Returns:
         ``{kind: {"n": ..., "retrieval_top1": ..., "grounded": ...}}`` for
-        every kind that occurs, in :data:`keras_gen.helpdesk.QUESTION_KINDS`
+        every kind that occurs, in :data:`keras_gen.helpdesk.sections.QUESTION_KINDS`
         order.
     """
-    from keras_gen.chat import is_quote
+    from keras_gen.helpdesk.chat import is_quote
 
     questions, answers = list(questions), list(answers)
     if len(questions) != len(answers) or not questions:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 from keras_gen import finetune as ft
-from keras_gen import grader, practice
 from keras_gen._checks import check_int
-from keras_gen.grading import make_answers, make_test_inputs
+from keras_gen.grading import grader, practice
+from keras_gen.grading.answers import make_answers, make_test_inputs
 from keras_gen.tasks import CODE_TEMPLATES, make_code_pairs
 
 
@@ -108,7 +108,7 @@ def explore_sweep(
 
     For each exploration rate, ``learners`` simulated learners (seeds
     ``0 .. learners - 1``, the same for every rate) practise ``rounds``
-    exercises picked by :func:`keras_gen.practice.next_exercise`.
+    exercises picked by :func:`keras_gen.grading.practice.next_exercise`.
     ``explore=1.0`` is random practice. With no exploration the loop stays
     on the weak template until its estimate catches up; exploring spends
     exercises on templates the learner already masters, which lowers the

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from keras_gen import _checks, captions
+from keras_gen import _checks
+from keras_gen.text_to_image import captions
 
 
 def x0_and_eps_from_v(x_t, v, abar: float):
@@ -61,7 +62,7 @@ def choose_guidance(sweep, target: float = 0.9) -> dict:
     """Exercise 11.2: the smallest guidance scale whose adherence meets ``target``.
 
     Args:
-        sweep: Rows of :func:`keras_gen.text_to_image.guidance_sweep` (each
+        sweep: Rows of :func:`keras_gen.text_to_image.model.guidance_sweep` (each
             with ``guidance_scale``, ``class`` and ``diversity``).
         target: Class adherence wanted, in [0, 1].
 

@@ -7,8 +7,8 @@ captions on the held-out requests (about a minute on a 2-core CPU).
 
 from __future__ import annotations
 
-from keras_gen import captions, wishes
 from keras_gen.finetune import completion_log_probs
+from keras_gen.text_to_image import captions, wishes
 
 
 def all_captions() -> list[str]:
@@ -25,12 +25,14 @@ def choose_captions(model, tokenizer, requests, candidates=None) -> list[str]:
     """Exercise 11.4: answer each request with its most likely candidate caption.
 
     Each candidate is scored as the completion ``" " + caption + "\\n"`` of
-    the request's prompt (:func:`keras_gen.wishes.prompt_for`), by its total
+    the request's prompt (:func:`keras_gen.text_to_image.wishes.prompt_for`), by its
+    total
     log-probability under ``model``; the best one is returned. Every answer
     is a valid caption, whatever the model would have written freely.
 
     Args:
-        model: A GPT (fine-tuned with :func:`keras_gen.wishes.finetune_writer`).
+        model: A GPT (fine-tuned with
+            :func:`keras_gen.text_to_image.wishes.finetune_writer`).
         tokenizer: Its tokenizer.
         requests: Request strings.
         candidates: Captions to choose from; default :func:`all_captions`.

@@ -1,12 +1,13 @@
-"""keras_gen.captions: attribute rules, phrasings, round trips, held-out splits."""
+"""keras_gen.text_to_image.captions: attribute rules, phrasings, round trips, splits."""
 
 import itertools
 
 import numpy as np
 import pytest
 
-from keras_gen import captions, data
-from keras_gen.captions import (
+from keras_gen import data
+from keras_gen.text_to_image import captions
+from keras_gen.text_to_image.captions import (
     NOUNS,
     PHRASINGS,
     TONES,

@@ -1,6 +1,6 @@
 import pytest
 
-from keras_gen import chat
+from keras_gen.helpdesk import chat
 
 PASSAGE = (
     'The "break" statement may only occur syntactically nested in a "for" or\n'

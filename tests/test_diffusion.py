@@ -301,6 +301,24 @@ def test_generate_refuses_bad_conditions(model, conditions, message):
         model.generate(conditions, num_steps=1)
 
 
+@pytest.mark.parametrize(
+    "conditions, received",
+    [([], r"conditions=\[\]"), (np.zeros((0,), "int32"), r"conditions.shape=\(0,\)")],
+)
+def test_generate_refuses_no_conditions(model, conditions, received):
+    # Once a dtype error (an empty list is float64), now a clear message.
+    with pytest.raises(
+        ValueError, match=rf"Expected at least one condition .* Received: {received}"
+    ):
+        model.generate(conditions, num_steps=1)
+    denoiser = build_denoiser(
+        SHAPE, condition_dim=4, base_filters=8, channel_multipliers=(1, 2)
+    )
+    vectors = DiffusionModel(denoiser, timesteps=T)  # conditions are vectors
+    with pytest.raises(ValueError, match="Expected at least one condition"):
+        vectors.generate([], num_steps=1)
+
+
 def test_generate_needs_n_or_conditions(model):
     with pytest.raises(ValueError, match="Expected n .* when conditions is None"):
         model.generate(num_steps=1)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from keras_gen import factcheck, tables
-from keras_gen.tables import SalesTable
+from keras_gen.summaries import factcheck, tables
+from keras_gen.summaries.tables import SalesTable
 
 # Totals by month: Jan 83, Feb 91, Mar 79, Apr 88. Region totals: North 96,
 # East 162, Coast 83. Largest change: East -20 into Mar.

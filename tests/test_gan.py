@@ -131,7 +131,7 @@ def test_wrong_batch_shape_is_refused():
     model = _tiny_gan()
     with pytest.raises(
         ValueError,
-        match=r"Expected a batch of images with shape \(batch, 4, 4, 1\). "
+        match=r"Expected images of shape \(batch, 4, 4, 1\). "
         r"Received: images.shape=\(16, 5, 5, 1\)",
     ):
         model.fit(
@@ -223,3 +223,36 @@ def test_xla_is_chosen_for_dense_and_not_for_convolutional_gans():
 def test_generator_layer_names_say_what_they_are():
     names = [layer.name for layer in gan.build_generator().layers]
     assert names[0] == "dense_256" and names[-2:] == ["to_pixels", "to_image"]
+
+
+def _imported_names(module: str) -> list:
+    """``(module, name)`` for every ``from keras_gen... import name`` in a module."""
+    import ast
+    import pathlib
+
+    import keras_gen
+
+    path = pathlib.Path(keras_gen.__file__).with_name(f"{module}.py")
+    return [
+        (node.module, alias.name)
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom)
+        and (node.module or "").startswith("keras_gen")
+        for alias in node.names
+    ]
+
+
+IMAGE_MODULES = ("gan", "vae", "conditional", "diffusion", "latents", "denoiser")
+
+
+@pytest.mark.parametrize("module", IMAGE_MODULES)
+def test_image_modules_import_no_private_name_of_another_module(module):
+    # Private *modules* (keras_gen._checks) are fine; private *names* are not.
+    for source, name in _imported_names(module):
+        private_module = source == "keras_gen" and name.startswith("_")
+        assert private_module or not name.startswith("_"), (source, name)
+
+
+def test_the_shared_training_step_module_imports_no_public_module():
+    for source, name in _imported_names("_train_step"):
+        assert source.startswith("keras_gen._") or name.startswith("_"), (source, name)

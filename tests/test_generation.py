@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from keras_gen import sampling
-from keras_gen.generation import TextGenerationPipeline, generate_ids, pipeline
+from keras_gen.decoding import generate_ids
+from keras_gen.generation import TextGenerationPipeline, pipeline
 from keras_gen.pretrained import (
     DEFAULT_MODEL_DIR,
     TOKENIZER_FILE,
@@ -527,3 +528,35 @@ def test_greedy_with_temperature_zero_says_what_to_do(generator):
     assert "use greedy decoding" not in str(info.value)  # the user already is
     with pytest.raises(ValueError, match="do_sample to be True or False"):
         generator("abc", max_new_tokens=2, do_sample="no")
+
+
+def _package_imports(module: str) -> set:
+    """The keras_gen modules that ``keras_gen/<module>.py`` imports anywhere."""
+    import ast
+    import pathlib
+
+    import keras_gen
+
+    source = pathlib.Path(keras_gen.__file__).with_name(f"{module}.py").read_text()
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found.update(n for n in names if n.startswith("keras_gen."))
+    return found
+
+
+def test_decoding_needs_only_a_model_so_there_is_no_import_circle():
+    # transformer -> generation -> pretrained -> transformer was a circle;
+    # the decoding loop now lives apart from the folder-loading pipeline.
+    decoding = _package_imports("decoding")
+    for banned in ("transformer", "pretrained", "generation"):
+        assert not any(name.startswith(f"keras_gen.{banned}") for name in decoding)
+    transformer = _package_imports("transformer")
+    assert "keras_gen.decoding" in transformer
+    assert not any(name.startswith("keras_gen.generation") for name in transformer)
+    assert not any(name.startswith("keras_gen.pretrained") for name in transformer)

@@ -1,4 +1,4 @@
-"""Tests for keras_gen.grader: the model's grade and how it is measured."""
+"""Tests for keras_gen.grading.grader: the model's grade and how it is measured."""
 
 import itertools
 import re
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from keras_gen import finetune as ft
-from keras_gen import grader
-from keras_gen.grading import GradedAnswer
+from keras_gen.grading import grader
+from keras_gen.grading.answers import GradedAnswer
 from keras_gen.tokenizers import CharTokenizer
 from keras_gen.transformer import build_gpt
 

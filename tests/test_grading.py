@@ -1,11 +1,11 @@
-"""The restricted evaluator and grading by execution (keras_gen.sandbox, .grading)."""
+"""The restricted evaluator and grading by execution (keras_gen.grading)."""
 
 import time
 
 import numpy as np
 import pytest
 
-from keras_gen.grading import (
+from keras_gen.grading.answers import (
     ANSWER_KINDS,
     WRONG_KINDS,
     grade_answer,
@@ -15,7 +15,7 @@ from keras_gen.grading import (
     same_value,
     wrong_answers,
 )
-from keras_gen.sandbox import (
+from keras_gen.grading.sandbox import (
     ExpressionLimitError,
     UnsafeExpressionError,
     check_expression,
@@ -329,7 +329,7 @@ def test_make_answers_bad_arguments(kwargs, message):
 def test_the_garbage_collector_is_paused_only_while_an_answer_runs():
     import gc
 
-    from keras_gen.sandbox import ExpressionLimitError, evaluate_expression
+    from keras_gen.grading.sandbox import ExpressionLimitError, evaluate_expression
 
     assert gc.isenabled()
     assert evaluate_expression("sum(xs)", {"xs": [1, 2]}) == 3

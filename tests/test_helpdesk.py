@@ -1,16 +1,17 @@
-"""Help topics, held-out questions and retrieval (keras_gen.helpdesk, .retrieval)."""
+"""Help topics, held-out questions and retrieval (keras_gen.helpdesk, retrieval)."""
 
 import collections
 
 import numpy as np
 import pytest
 
-from keras_gen import helpdesk
-from keras_gen.helpdesk import (
+from keras_gen.helpdesk import sections as helpdesk
+from keras_gen.helpdesk.sections import (
     QUESTION_COLUMNS,
     QUESTION_KINDS,
     HelpSection,
     canonical_ids,
+    evaluate_retrieval,
     load_help_sections,
     load_questions,
     split_topic,
@@ -20,7 +21,6 @@ from keras_gen.retrieval import (
     GPTEncoder,
     HelpIndex,
     TfidfEncoder,
-    evaluate_retrieval,
     top_k_accuracy,
     untrained_copy,
 )

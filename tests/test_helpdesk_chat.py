@@ -3,9 +3,9 @@ import os
 import keras
 import pytest
 
-from keras_gen import helpdesk_chat as hc
-from keras_gen.chat import is_quote, quote_coverage
-from keras_gen.helpdesk import HelpSection, load_questions, unique_sections
+from keras_gen.helpdesk import desk as hc
+from keras_gen.helpdesk.chat import is_quote, quote_coverage
+from keras_gen.helpdesk.sections import HelpSection, load_questions, unique_sections
 from keras_gen.tokenizers import CharTokenizer
 from keras_gen.transformer import build_gpt
 
@@ -142,3 +142,23 @@ def test_shipped_chat_model_quotes_as_its_card_says():
     assert fine_tuned["quote_rate"] > base["quote_rate"]
     assert sum(is_quote(a.reply, a.passage) for a in answers) == round(
         metrics["quote_rate"] * len(questions))
+
+
+def test_answer_is_greedy_complete_of_the_prompt(tiny_desk, monkeypatch):
+    from keras_gen import finetune
+
+    calls = []
+    real = finetune.greedy_complete
+
+    def recording(*args, **kwargs):
+        calls.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(finetune, "greedy_complete", recording)
+    questions = ["how do I stop a loop", "what does pass do here?"]
+    answers = tiny_desk.answer(questions)
+    assert len(calls) == 1  # one batch, through the one greedy completion
+    prompts = [a.prompt for a in answers]
+    expected = real(tiny_desk.model, tiny_desk.tokenizer, prompts, hc.REPLY_CHARS,
+                    stop=None, verbose=False)
+    assert [a.reply for a in answers] == [hc.parse_reply(c) for c in expected]

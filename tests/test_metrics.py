@@ -1,3 +1,6 @@
+import os
+import shutil
+
 import keras
 import numpy as np
 import pytest
@@ -117,8 +120,6 @@ def test_classifier_is_accurate_and_cached(fashion_test):
     model = classifier.load_classifier()
     logits = model.predict(fashion_test[0], batch_size=1000, verbose=0)
     assert np.mean(np.argmax(logits, -1) == fashion_test[1]) >= 0.90
-    path = classifier.classifier_path()
-    assert classifier._checksum_ok(path)
     assert classifier.load_classifier() is model  # one copy per process
 
 
@@ -128,8 +129,9 @@ def test_second_judge_is_accurate_independent_and_cached(fashion_test):
     first = classifier.load_classifier()
     second = classifier.load_classifier(judge="second")
     # Nothing shared but the data: its own file, architecture and weights.
-    path = classifier.classifier_path(judge="second")
-    assert path != classifier.classifier_path() and classifier._checksum_ok(path)
+    folder = classifier.classifier_folder(judge="second")
+    assert folder != classifier.classifier_folder()
+    assert sorted(os.listdir(folder)) == ["card.json", "model.keras"]
     assert second is not first and second.name == "second_judge"
     assert second.count_params() != first.count_params()
     assert {"flip", "shift", "block_1_add"} <= {layer.name for layer in second.layers}
@@ -159,20 +161,55 @@ def test_unknown_judge_is_refused():
         classifier.load_classifier(judge="third")
 
 
-def test_checksum_sidecar_detects_changes(tmp_path, monkeypatch):
-    from keras_gen import classifier
+def test_classifier_cache_is_a_model_folder_and_detects_changes(tmp_path, monkeypatch):
+    from keras_gen import classifier, model_folder
 
     monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
-    path = classifier.classifier_path("mnist")
-    assert path.parent == tmp_path / "classifiers"
+    folder = classifier.classifier_folder("mnist")
+    assert classifier.classifier_path("mnist") == folder / "model.keras"
+    assert folder.parent == tmp_path / "classifiers"
     tiny = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    classifier._save(tiny, path)
-    assert classifier._checksum_ok(path)
-    assert not list(path.parent.glob("*.part"))  # written atomically
+    classifier._save(tiny, folder, {"dataset": "mnist"})
+    assert sorted(os.listdir(folder)) == ["card.json", "model.keras"]
+    assert sorted(os.listdir(folder.parent)) == ["mnist_classifier"]  # swapped in
+    assert classifier._load_cached("mnist") is not None
+    path = folder / "model.keras"
     path.write_bytes(path.read_bytes() + b"x")
-    assert not classifier._checksum_ok(path)
-    path.with_name(path.name + ".sha256").unlink()
-    assert not classifier._checksum_ok(path)
+    with pytest.warns(UserWarning, match="model.keras is damaged or was changed"):
+        assert classifier._load_cached("mnist") is None
+    assert model_folder.is_complete(folder)
+
+
+@pytest.mark.parametrize(
+    "judge, old_name", [("first", "mnist_classifier"), ("second", "mnist_second_judge")]
+)
+def test_classifier_cache_of_the_old_layout_is_still_read(
+    tmp_path, monkeypatch, judge, old_name
+):
+    from keras_gen import classifier, model_folder
+    from keras_gen._files import sha256_file
+
+    monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
+    old = tmp_path / "classifiers" / f"{old_name}.keras"
+    old.parent.mkdir()
+    keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]).save(old)
+    sidecar = old.with_name(old.name + ".sha256")
+    sidecar.write_text(f"{sha256_file(old)}  {old.name}\n")
+    assert classifier._checksum_ok(old)
+    assert classifier._load_cached("mnist", judge) is not None
+    migrated = classifier.classifier_folder("mnist", judge)
+    assert migrated.name == old_name  # each judge its own folder, one mechanism
+    assert sorted(os.listdir(migrated)) == ["card.json", "model.keras"]
+    card = model_folder.load_folder(migrated, tokenizer=False).card
+    assert card["judge"] == judge and card["from"] == old.name
+    assert sorted(os.listdir(old.parent)) == [old_name, old.name, sidecar.name]
+    shutil.rmtree(migrated)  # now damage the old file alone
+    old.write_bytes(old.read_bytes() + b"x")
+    assert not classifier._checksum_ok(old)
+    with pytest.warns(UserWarning, match="does not match its .sha256"):
+        assert classifier._load_cached("mnist", judge) is None
+    sidecar.unlink()
+    assert not classifier._checksum_ok(old)
 
 
 def test_mnist_classifier_when_present():
@@ -267,10 +304,8 @@ def test_retraining_one_judge_keeps_the_other(monkeypatch, tmp_path):
     second = classifier.load_classifier(judge="second")
     assert second.name == "second_judge" and first.name == "quality_classifier"
     assert sorted(p.name for p in (tmp_path / "classifiers").iterdir()) == [
-        "fashion_mnist_classifier.keras",
-        "fashion_mnist_classifier.keras.sha256",
-        "fashion_mnist_second_judge.keras",
-        "fashion_mnist_second_judge.keras.sha256",
+        "fashion_mnist_classifier",
+        "fashion_mnist_second_judge",
     ]
     features, predicted = classifier.features_and_predictions(images, judge="second")
     assert features.shape == (4, 64) and predicted.shape == (4,)
@@ -288,3 +323,34 @@ def test_retraining_one_judge_keeps_the_other(monkeypatch, tmp_path):
         rtol=1e-5,
         atol=1e-6,
     )
+
+
+def _brute_force_mean_distance(points):
+    flat = np.asarray(points, "float64").reshape(len(points), -1)
+    distances = np.linalg.norm(flat[:, None] - flat[None], axis=-1)
+    return distances[np.triu_indices(len(flat), 1)].mean()
+
+
+@pytest.mark.parametrize("block", [1, 7, 1 << 22])
+def test_mean_pairwise_distance_in_blocks_matches_all_pairs(monkeypatch, block):
+    points = np.random.default_rng(0).normal(size=(37, 5))
+    monkeypatch.setattr(metrics, "PAIRWISE_BLOCK_NUMBERS", block)
+    assert metrics.mean_pairwise_distance(points, max_images=None) == pytest.approx(
+        _brute_force_mean_distance(points), rel=1e-6
+    )
+
+
+def test_mean_pairwise_distance_memory_stays_bounded():
+    # guidance_sweep at 1,000 images per class used to build an (n, n, 64)
+    # float64 array: 512 MB. The blocks hold at most 16 MB of float32.
+    import tracemalloc
+
+    features = np.random.default_rng(0).normal(size=(1000, 64)).astype("float32")
+    tracemalloc.start()
+    try:
+        value = metrics.mean_pairwise_distance(features, max_images=None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 40e6
+    assert value == pytest.approx(np.sqrt(2 * 64), rel=0.02)  # two N(0, I) points

@@ -1,4 +1,4 @@
-"""Tests for keras_gen.music, keras_gen.music_audio and keras_gen.music_metrics."""
+"""Tests for keras_gen.music: melodies, audio and metrics."""
 
 import os
 import shutil
@@ -7,10 +7,10 @@ import wave
 import numpy as np
 import pytest
 
-from keras_gen import music
-from keras_gen import music_metrics as mm
 from keras_gen._files import FileFormatError
-from keras_gen.music_audio import (
+from keras_gen.music import melodies as music
+from keras_gen.music import metrics as mm
+from keras_gen.music.audio import (
     melody_to_audio,
     melody_to_stream,
     plot_piano_roll,

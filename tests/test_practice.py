@@ -1,10 +1,10 @@
-"""Tests for keras_gen.practice: the personalised practice loop."""
+"""Tests for keras_gen.grading.practice: the personalised practice loop."""
 
 import numpy as np
 import pytest
 
-from keras_gen import practice
-from keras_gen.grading import grade_answer, make_test_inputs
+from keras_gen.grading import practice
+from keras_gen.grading.answers import grade_answer, make_test_inputs
 from keras_gen.tasks import CODE_TEMPLATES
 
 TEMPLATES = CODE_TEMPLATES[:4]

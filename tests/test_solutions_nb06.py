@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gen.generation import generate_ids
+from keras_gen.decoding import generate_ids
 from keras_gen.transformer import build_gpt
 from solutions import nb06
 

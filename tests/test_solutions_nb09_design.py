@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from keras_gen import conditional
 from keras_gen import conditional as cond
-from keras_gen import designer
 from solutions import nb09_design
 
 
@@ -28,7 +28,7 @@ def test_generate_temperature_scales_the_noise():
 
 
 def test_truncation_tradeoff_on_the_shipped_designer():
-    model, _ = designer.load_designer()
+    model, _ = conditional.load_designer()
     rows = nb09_design.truncation_tradeoff(model, (1.0, 0.3), n=128)
     assert [row["temperature"] for row in rows] == [1.0, 0.3]
     warm, cold = rows

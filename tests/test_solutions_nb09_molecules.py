@@ -2,8 +2,8 @@
 
 import pytest
 
-from keras_gen.molecule_metrics import validity
-from keras_gen.molecules import load_moses, load_smiles_gpt
+from keras_gen.molecules.metrics import validity
+from keras_gen.molecules.smiles import load_moses, load_smiles_gpt
 from solutions.nb09_molecules import molecule_temperature_sweep, smiles_ngram_sample
 
 

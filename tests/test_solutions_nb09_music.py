@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gen import music
-from keras_gen import music_metrics as mm
+from keras_gen.music import melodies as music
+from keras_gen.music import metrics as mm
 from keras_gen.transformer import build_gpt
 from solutions import nb09_music
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from keras_gen import factcheck, tables
+from keras_gen.summaries import factcheck, tables
 from solutions import nb10_business_intelligence as sol
 
 # Month totals: Jan 83, Feb 91, Mar 79, Apr 88.

@@ -2,8 +2,8 @@
 
 import pytest
 
-from keras_gen.helpdesk import HelpQuestion
-from keras_gen.helpdesk_chat import Answer
+from keras_gen.helpdesk.desk import Answer
+from keras_gen.helpdesk.sections import HelpQuestion
 from solutions import nb10_chat
 
 PASSAGE = "The break statement terminates the nearest enclosing loop."

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from keras_gen import captions, data
+from keras_gen import data
 from keras_gen.diffusion import NoiseSchedule
+from keras_gen.text_to_image import captions
 from solutions import nb11
 
 

@@ -3,7 +3,7 @@
 import keras
 import pytest
 
-from keras_gen import captions, wishes
+from keras_gen.text_to_image import captions, wishes
 from keras_gen.tokenizers import CharTokenizer
 from keras_gen.transformer import build_gpt
 from solutions import nb11_prompt_writer as sol

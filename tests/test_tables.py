@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from keras_gen import tables
-from keras_gen.tables import SalesTable
+from keras_gen.summaries import tables
+from keras_gen.summaries.tables import SalesTable
 
 
 def hand_table():
@@ -159,3 +159,26 @@ def test_summarize_decodes_every_table_within_the_context():
         tables.summarize(model, tokenizer, [])
     with pytest.raises(ValueError, match="max_new_tokens >= 1"):
         tables.summarize(model, tokenizer, drawn, 0)
+
+
+def test_summarize_names_the_table_that_fills_the_context():
+    # It used to blame max_new_tokens, an argument the caller never passed.
+    import keras
+
+    from keras_gen.tokenizers import CharTokenizer
+    from keras_gen.transformer import build_gpt
+
+    drawn = tables.make_tables(3, seed=2)
+    lengths = [len(tables.render_table(t)) for t in drawn]
+    text = "".join(p + c for p, c in tables.summary_pairs(drawn))
+    tokenizer = CharTokenizer.train(text, byte_fallback=False)
+    keras.utils.set_random_seed(0)
+    context = max(lengths)  # the longest table leaves no room for a summary
+    model = build_gpt(tokenizer.vocab_size, context, 16, num_heads=2, num_layers=1)
+    with pytest.raises(ValueError) as caught:
+        tables.summarize(model, tokenizer, drawn)
+    message = str(caught.value)
+    assert "max_new_tokens" not in message
+    assert f"context_length={context}" in message
+    assert f"table {lengths.index(context)} renders to {context} tokens" in message
+    assert f"at most {context - 1} tokens" in message

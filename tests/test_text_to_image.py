@@ -1,4 +1,4 @@
-"""keras_gen.caption_encoder and keras_gen.text_to_image, with tiny parts."""
+"""keras_gen.text_to_image.encoder and .model, with tiny parts."""
 
 import os
 import subprocess
@@ -8,16 +8,17 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gen import cli, text_to_image
-from keras_gen.caption_encoder import (
+from keras_gen import cli, conditional, pretrained
+from keras_gen.denoiser import build_denoiser
+from keras_gen.diffusion import DiffusionModel
+from keras_gen.latents import build_latent_autoencoder
+from keras_gen.text_to_image import model as text_to_image
+from keras_gen.text_to_image.encoder import (
     build_caption_encoder,
     build_gpt_caption_encoder,
     caption_ids,
 )
-from keras_gen.denoiser import build_denoiser
-from keras_gen.diffusion import DiffusionModel
-from keras_gen.latents import build_latent_autoencoder
-from keras_gen.text_to_image import (
+from keras_gen.text_to_image.model import (
     TextToImage,
     balanced_prompts,
     load_text_to_image,
@@ -167,6 +168,23 @@ def test_damaged_folder_is_refused(model, tmp_path):
         load_text_to_image(folder)
 
 
+def test_text_to_image_spec_with_an_unknown_key_is_a_value_error(model):
+    """Issue 25: a text-to-image tokenizer spec with an unknown key gave TypeError."""
+    spec = {**model.tokenizer_spec, "colour": "red"}
+    with pytest.raises(ValueError, match=r"unknown \['colour'\]"):
+        TextToImage(model.autoencoder, model.diffusion, spec)
+    with pytest.raises(ValueError, match=r"missing \['byte_fallback'\]"):
+        text_to_image.tokenizer_from_dict({"kind": "char", "chars": "ab"})
+
+
+def test_loading_a_folder_of_another_kind_names_it(model, tmp_path):
+    folder = save_text_to_image(str(tmp_path / "t2i"), model, {"steps": 0})
+    with pytest.raises(FileNotFoundError, match="this is a text-to-image folder"):
+        pretrained.load_pretrained(folder)
+    with pytest.raises(ValueError, match="load_text_to_image"):
+        conditional.load_designer(folder)
+
+
 def test_balanced_prompts_cover_every_combination():
     prompts, labels, tones, widths = balanced_prompts(4)
     assert len(prompts) == 40 and np.bincount(labels).tolist() == [4] * 10
@@ -240,3 +258,34 @@ def test_shipped_model_is_small_documented_and_as_good_as_its_card():
     # The second judge sees the prompted class about as often (issue 22).
     assert measured["class_second"] == pytest.approx(measured["class"], abs=0.1)
     assert measured["real_class_second"] is None  # no floor below 128 per class
+
+
+def test_guidance_sweep_diversity_is_the_mean_pairwise_distance(monkeypatch):
+    from keras_gen import classifier, metrics
+
+    rng = np.random.default_rng(0)
+
+    class Drawn:
+        def generate(self, prompts, guidance_scale, num_steps, seed):
+            return rng.uniform(-1, 1, (len(prompts), 28, 28, 1)).astype("float32")
+
+    seen = {}
+
+    def features_and_predictions(images):
+        features = rng.normal(size=(len(images), 64)).astype("float32")
+        seen["features"] = features
+        return features, np.zeros(len(images), "int64")
+
+    monkeypatch.setattr(classifier, "features_and_predictions",
+                        features_and_predictions)
+    (row,) = text_to_image.guidance_sweep(Drawn(), scales=(2.0,), per_class=3,
+                                          num_steps=2)
+    _, labels, _, _ = text_to_image.balanced_prompts(3, 1)
+    expected = np.mean([
+        metrics.mean_pairwise_distance(seen["features"][labels == c], None)
+        for c in range(10)
+    ])
+    assert row["diversity"] == pytest.approx(expected)
+    assert row["guidance_scale"] == 2.0
+    with pytest.raises(ValueError, match="Expected per_class >= 2"):
+        text_to_image.guidance_sweep(Drawn(), per_class=1)

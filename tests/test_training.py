@@ -11,11 +11,14 @@ from keras_gen.text import make_next_token_dataset
 from keras_gen.tokenizers import BPETokenizer, CharTokenizer
 from keras_gen.training import (
     Perplexity,
+    Recipe,
     SampleText,
     bits_per_character,
     checkpoint_callback,
+    chunk_count,
     compile_for_pretraining,
     evaluate_loss,
+    fit_steps,
     make_optimizer,
     next_token_loss,
     tokens_per_character,
@@ -182,3 +185,121 @@ def test_errors():
         SampleText(CharTokenizer.train("ab"), "")
     with pytest.raises(ValueError, match="non-empty text"):
         tokens_per_character(CharTokenizer.train("ab"), "")
+
+
+def _linear_model(steps_per_execution=1):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", steps_per_execution=steps_per_execution)
+    return model
+
+
+def _repeated_batches():
+    import tensorflow as tf
+
+    x = np.arange(40, dtype="float32").reshape(20, 2)
+    return tf.data.Dataset.from_tensor_slices((x, x[:, :1])).repeat().batch(4)
+
+
+class _Chunks(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.sizes, self.epochs = [], []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.sizes.append(0)
+        self.epochs.append(epoch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.sizes[-1] = batch + 1
+
+
+@pytest.mark.parametrize(
+    ("steps", "chunk", "sizes"),
+    [
+        (12, 4, [4, 4, 4]),
+        (10, 4, [4, 4, 2]),  # 4 does not divide 10: the last chunk is shorter
+        (7, 3, [3, 3, 1]),
+        (5, None, [5]),
+        (3, 10, [3]),  # a chunk longer than the run is the whole run
+    ],
+)
+def test_fit_steps_trains_exactly_the_steps_asked(steps, chunk, sizes):
+    model, seen = _linear_model(), _Chunks()
+    history = fit_steps(
+        model, _repeated_batches(), steps, chunk, callbacks=[seen],
+        validation_data=_repeated_batches().take(2),
+    )
+    assert int(model.optimizer.iterations) == steps
+    assert seen.sizes == sizes
+    assert len(history.history["loss"]) == len(history.history["val_loss"])
+    chunks = chunk_count(steps, chunk or steps)
+    assert len(history.history["loss"]) == len(sizes) == chunks
+
+
+def test_fit_steps_resumes_after_the_chunks_already_done():
+    model, seen = _linear_model(), _Chunks()
+    fit_steps(model, _repeated_batches(), 10, 4, callbacks=[seen], initial_chunk=1)
+    assert int(model.optimizer.iterations) == 6  # chunks 2 and 3: 4 + 2 steps
+    assert seen.epochs == [1, 2] and seen.sizes == [4, 2]
+    history = fit_steps(model, _repeated_batches(), 10, 4, initial_chunk=3)
+    assert history.history == {} and int(model.optimizer.iterations) == 6
+
+
+def test_fit_steps_with_several_steps_per_execution():
+    model = _linear_model(steps_per_execution=2)
+    fit_steps(model, _repeated_batches(), 10, 4)
+    assert int(model.optimizer.iterations) == 10
+    with pytest.raises(ValueError, match="steps_per_execution=2 to divide"):
+        fit_steps(_linear_model(steps_per_execution=2), _repeated_batches(), 9, 4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        (dict(steps=0), "Expected steps >= 1"),
+        (dict(steps=5, chunk=0), "Expected chunk >= 1"),
+        (dict(steps=5, chunk=2, initial_chunk=4), "initial_chunk <= 3"),
+        (dict(steps=5, epochs=2), "Expected no epochs= for fit_steps"),
+    ],
+)
+def test_fit_steps_errors(kwargs, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        fit_steps(_linear_model(), _repeated_batches(), **kwargs)
+
+
+def test_recipe_presets_hold_the_tools_numbers():
+    shipped = Recipe.preset("pydoc-char")
+    numbers = (shipped.steps, shipped.batch_size, shipped.learning_rate)
+    assert numbers == (1500, 16, 2e-3)
+    assert shipped.warmup_for() == 100 and shipped.warmup_for(20) == 2
+    assert Recipe.preset("moses-smiles").eval_every == 250
+    quick = Recipe.preset("pydoc-char", steps=20)
+    optimizer = quick.optimizer()
+    optimizer.iterations.assign(2)
+    assert float(optimizer.learning_rate) == pytest.approx(2e-3)  # after warm-up
+    optimizer.iterations.assign(20)
+    assert float(optimizer.learning_rate) == pytest.approx(2e-4)
+
+
+def test_recipe_fine_tuning_warm_up_is_a_tenth_and_at_least_one():
+    recipe = Recipe.preset("finetune")
+    assert [recipe.warmup_for(s) for s in (1, 2, 9, 300)] == [0, 1, 1, 30]
+    assert recipe.final_learning_rate == pytest.approx(recipe.learning_rate / 10)
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda: Recipe.preset("huge"), "Expected name to be one of"),
+        (lambda: Recipe.preset("finetune", steps=0), "Expected steps >= 1"),
+        (lambda: Recipe.preset("finetune", learning_rate=0.0), "learning_rate > 0"),
+        (
+            lambda: Recipe.preset("pydoc-char", min_learning_rate=1.0),
+            "min_learning_rate <= 0.002",
+        ),
+        (lambda: Recipe.preset("finetune", batch_size=0), "batch_size >= 1"),
+    ],
+)
+def test_recipe_errors(make, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        make()

@@ -269,3 +269,23 @@ def test_gpt_config_presets_build_the_project_models():
 def test_gpt_config_errors(make, fragment):
     with pytest.raises(ValueError, match=fragment):
         make()
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: tiny_gpt(tie_embeddings="false"), "tie_embeddings"),
+        (lambda: CausalSelfAttention(2, use_bias="false"), "use_bias"),
+        (lambda: CausalSelfAttention(2, use_bias=0), "use_bias"),
+    ],
+)
+def test_bool_arguments_refuse_strings_that_bool_would_read_as_true(make, name):
+    # bool("false") is True: the model used to tie its embeddings silently.
+    with pytest.raises(ValueError, match=f"Expected {name} to be True or False"):
+        make()
+
+
+def test_untied_gpt_has_its_own_output_layer():
+    tied, untied = tiny_gpt(), tiny_gpt(tie_embeddings=False)
+    extra = TINY["vocab_size"] * TINY["embed_dim"]
+    assert untied.count_params() - tied.count_params() == extra

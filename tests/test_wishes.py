@@ -1,10 +1,10 @@
-"""Tests for keras_gen.wishes: the request table, the pairs, the scores."""
+"""keras_gen.text_to_image.wishes: the request table, the pairs, the scores."""
 
 import keras
 import numpy as np
 import pytest
 
-from keras_gen import captions, wishes
+from keras_gen.text_to_image import captions, wishes
 from keras_gen.tokenizers import CharTokenizer
 from keras_gen.transformer import build_gpt
 

@@ -2,7 +2,7 @@
 
 For every chorale of ``music21.corpus.chorales.Iterator()`` (the 371 chorales
 in Riemenschneider's order) this takes the soprano part, merges ties,
-transposes it to C major / A minor (:func:`keras_gen.music.soprano_melody`)
+transposes it to C major / A minor (:func:`keras_gen.music.melodies.soprano_melody`)
 and writes one line per piece. It skips pieces whose soprano has a note with
 no token (a chord, a 1/32 note, an unusual tied length), and later
 harmonisations of a tune already kept: Bach harmonised many hymn tunes more
@@ -10,7 +10,7 @@ than once, with small changes to the melody, and a version in training and
 another in validation would flatter the model. A melody counts as the same
 tune when it has the same pitches as one kept, or shares with one a run of
 consecutive notes at least half its own length
-(:class:`keras_gen.music_metrics.CopyIndex`). It then prints the file's SHA-256 and
+(:class:`keras_gen.music.metrics.CopyIndex`). It then prints the file's SHA-256 and
 whether it equals the one pinned in ``keras_gen/music.py``.
 
 The corpus files are from music21 (BSD-3-Clause); the music is in the public
@@ -27,8 +27,9 @@ import collections
 import hashlib
 import os
 
-from keras_gen import music, music_metrics
 from keras_gen._files import replacing
+from keras_gen.music import melodies as music
+from keras_gen.music import metrics as music_metrics
 
 
 def build() -> tuple[list[music.Chorale], list[tuple[str, str]], str]:
@@ -85,10 +86,10 @@ def main(argv=None) -> int:
     print(f"skipped {len(skipped)}: {dict(reasons)}")
     print(f"sha256 {digest}")
     if digest == music.CHORALES_SHA256:
-        print("matches keras_gen.music.CHORALES_SHA256")
+        print("matches keras_gen.music.melodies.CHORALES_SHA256")
     else:
-        print("differs from keras_gen.music.CHORALES_SHA256: update the constant "
-              "if this rebuild is intended")
+        print("differs from keras_gen.music.melodies.CHORALES_SHA256: update the "
+              "constant if this rebuild is intended")
     return 0
 
 

@@ -32,15 +32,20 @@ temperature the designer is used at, and the card's command follows.
 
 Usage:
     PYTHONPATH=. .venv/bin/python tools/train_designer.py [--kind cgan]
-        [--discriminator projection] [--steps 12000] [--temperature 0.8]
-        [--out data/pretrained/fashion-designer] [--quick]
+        [--discriminator projection] [--steps 12000] [--eval-every 2000]
+        [--seed 0] [--temperature 0.8] [--out data/pretrained/fashion-designer]
+        [--quick]
     PYTHONPATH=. .venv/bin/python tools/train_designer.py --remeasure FOLDER
         [--temperature 0.7]
+
+``--out`` and ``--temperature`` are checked before any work
+(``tools/_common.py``), and exactly ``--steps`` steps are trained (the last
+chunk between two measurements is shorter when ``--eval-every`` does not
+divide ``--steps``).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import sys
@@ -51,10 +56,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from _common import card_command, parse_training_args, training_parser  # noqa: E402
 
-from keras_gen import classifier, conditional, data, designer  # noqa: E402
+from keras_gen import classifier, conditional, data, model_folder  # noqa: E402
 from keras_gen.adherence import design_report, prompt_adherence  # noqa: E402
 from keras_gen.env import build_record, folder_megabytes  # noqa: E402
+from keras_gen.training import fit_steps  # noqa: E402
 
 BATCH_SIZE = 128
 #: Images per class in the final report (all of a class's test images).
@@ -66,8 +73,14 @@ TEMPERATURES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
 SAMPLING_TEMPERATURE = 0.8
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _parser():
+    parser = training_parser(
+        __doc__.splitlines()[0],
+        steps=12000,
+        out=conditional.DEFAULT_DESIGNER_DIR,
+        quick_steps=20,
+        eval_every=2000,
+    )
     parser.add_argument("--kind", choices=("cvae", "cgan"), default="cvae")
     parser.add_argument(
         "--discriminator",
@@ -75,9 +88,6 @@ def _parser() -> argparse.ArgumentParser:
         default="concat",
         help="cgan only: the class concatenated to the image, or also projected",
     )
-    parser.add_argument("--steps", type=int, default=12000)
-    parser.add_argument("--eval-every", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--temperature",
         type=float,
@@ -85,9 +95,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the noise temperature the designer is used at (default "
         f"{SAMPLING_TEMPERATURE}; with --remeasure, the card's)",
     )
-    parser.add_argument("--out", default=designer.DEFAULT_DESIGNER_DIR)
     parser.add_argument("--remeasure", metavar="FOLDER", help="measure, do not train")
-    parser.add_argument("--quick", action="store_true", help="checks the script only")
     return parser
 
 
@@ -105,18 +113,27 @@ def train(kind, discriminator, steps, eval_every, seed):
     print(f"Training a {kind} ({model.count_params():,} parameters), {steps} steps.")
     curve, start = [], time.perf_counter()
     probe = np.repeat(np.arange(10), 200)
-    for epoch in range(steps // eval_every):
-        history = model.fit(dataset, steps_per_epoch=eval_every, epochs=1, verbose=0)
+
+    def measure_chunk(chunk, logs):
+        step = min((chunk + 1) * eval_every, steps)  # the last chunk may be short
         adherence = prompt_adherence(
             conditional.generate(model, range(10), n=200, seed=REPORT_SEED), probe
         )["overall"]
-        logs = {k: round(float(v[-1]), 4) for k, v in history.history.items()}
-        curve.append({"step": (epoch + 1) * eval_every, "adherence": adherence, **logs})
+        logs = {k: round(float(v), 4) for k, v in (logs or {}).items()}
+        curve.append({"step": step, "adherence": adherence, **logs})
         print(
-            f"step {(epoch + 1) * eval_every:6d}  {time.perf_counter() - start:6.0f} s"
+            f"step {step:6d}  {time.perf_counter() - start:6.0f} s"
             f"  adherence {adherence:.3f}  {logs}",
             flush=True,
         )
+
+    fit_steps(  # exactly `steps` steps, measured every `eval_every`
+        model,
+        dataset,
+        steps,
+        eval_every,
+        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=measure_chunk)],
+    )
     return model, curve, (time.perf_counter() - start) / 60
 
 
@@ -163,43 +180,47 @@ def measure(model, temperature: float) -> dict:
 
 def remeasure(folder: str, temperature: float | None) -> dict:
     """Measure a saved designer again and rewrite its card (keeps training facts)."""
-    model, card = designer.load_designer(folder)
+    model, card = conditional.load_designer(folder)
     temperature = card["temperature"] if temperature is None else temperature
     card = {k: v for k, v in card.items() if k not in ("sha256", "machine", "versions")}
     if card["kind"] == "cgan":  # cards older than the projection lack it
         projected = model.discriminator.name == "projection_discriminator"
         card["discriminator"] = "projection" if projected else "concat"
     card.update(measure(model, temperature))
-    card["command"] = (
-        re.sub(r" --temperature \S+", "", card["command"])
-        + f" --temperature {temperature}"
-    )
-    designer.save_designer(folder, model, {**card, **build_record()})
+    card["command"] = with_temperature(card["command"], temperature)
+    conditional.save_designer(folder, model, {**card, **build_record()})
     return card
+
+
+def with_temperature(command: str, temperature: float) -> str:
+    """``command`` naming ``--temperature`` once, as ``temperature``.
+
+    Example:
+        >>> with_temperature("python t.py --temperature=0.7 --quick", 0.6)
+        'python t.py --quick --temperature 0.6'
+    """
+    command = re.sub(r" --temperature[ =]\S+", "", command)
+    return f"{command} --temperature {temperature}"
 
 
 def main(argv=None) -> int:
     """Train (or load), measure, save; print the curve and the final table."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    # Before any work: a bad --out fails now, not after 45 minutes of training.
+    args = parse_training_args(
+        parser, argv, allowed_files=(model_folder.MODEL_FILE, model_folder.CARD_FILE)
+    )
+    if args.temperature is not None and not 0 < args.temperature <= 2:
+        parser.error(
+            "Expected 0 < --temperature <= 2. "
+            f"Received: --temperature={args.temperature}"
+        )
     if args.remeasure:
         card = remeasure(args.remeasure, args.temperature)
         print(f"Rewrote the card of {args.remeasure}: {card['command']}")
         return 0
     temperature = SAMPLING_TEMPERATURE if args.temperature is None else args.temperature
-    steps = 20 if args.quick else args.steps
-    if steps < 1 or args.eval_every < 1 or not 0 < temperature <= 2:
-        parser.error(
-            "Expected --steps >= 1, --eval-every >= 1 and 0 < --temperature <= 2. "
-            f"Received: --steps={steps}, --eval-every={args.eval_every}, "
-            f"--temperature={temperature}"
-        )
-    eval_every = min(args.eval_every, steps)
-    if steps % eval_every:
-        parser.error(
-            f"Expected --steps to be a multiple of --eval-every={eval_every}. "
-            f"Received: --steps={steps}"
-        )
+    steps, eval_every = args.steps, args.eval_every
     model, curve, minutes = train(
         args.kind, args.discriminator, steps, eval_every, args.seed
     )
@@ -212,15 +233,12 @@ def main(argv=None) -> int:
             f"Class-conditional {args.kind} trained by keras-gen on the "
             "Fashion-MNIST training split (keras_gen.conditional)."
         ),
-        # --out does not change the model, so the command leaves it out.
-        "command": "make pretrained  # = python tools/train_designer.py "
-        f"--kind {args.kind} --steps {steps} --seed {args.seed}"
-        + (f" --discriminator {args.discriminator}" if args.kind == "cgan" else "")
-        # Each fit() call starts a new pass of the shuffled data, so the
-        # evaluation interval changes the batches: the command must say it.
-        + (f" --eval-every {eval_every}" if eval_every != 2000 else "")
-        + (" --quick" if args.quick else "")
-        + f" --temperature {temperature}",
+        # --out does not change the model, so the command leaves it out; it
+        # names the temperature the designer is used at even when defaulted.
+        "command": with_temperature(
+            card_command("tools/train_designer.py", argv, "make pretrained"),
+            temperature,
+        ),
         "steps": steps,
         "batch_size": BATCH_SIZE,
         "seed": args.seed,
@@ -231,7 +249,7 @@ def main(argv=None) -> int:
         "train_minutes": round(minutes, 1),
         **build_record(),
     }
-    designer.save_designer(args.out, model, card)
+    conditional.save_designer(args.out, model, card)
     megabytes = folder_megabytes(args.out)
     overall = measured["report"][-1]
     print(

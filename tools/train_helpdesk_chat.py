@@ -2,7 +2,7 @@
 
 Writes ``data/pretrained/helpdesk-chat`` (``make pretrained`` runs it).
 
-Training data: :func:`keras_gen.helpdesk_chat.training_pairs`, synthetic
+Training data: :func:`keras_gen.helpdesk.desk.training_pairs`, synthetic
 conversations made from the help sections themselves (never the held-out
 questions of ``data/helpdesk/questions.tsv``). Fine-tuning:
 :func:`keras_gen.finetune.finetune_lm` (loss on the reply only) from the
@@ -22,7 +22,6 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -31,21 +30,24 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+from _common import card_command, parse_training_args, training_parser  # noqa: E402
+
 from keras_gen.env import build_record  # noqa: E402
 from keras_gen.finetune import copy_backbone, finetune_lm, prompt_completion_arrays  # noqa: E402
-from keras_gen.helpdesk import load_questions, unique_sections  # noqa: E402
-from keras_gen.helpdesk_chat import (  # noqa: E402
+from keras_gen.helpdesk.desk import (  # noqa: E402
     CHAT_MODEL_DIR,
     CONTEXT_CHARS,
     HelpDesk,
     evaluate_helpdesk,
     training_pairs,
 )
-from keras_gen.pretrained import check_destination, load_pretrained, save_pretrained  # noqa: E402
+from keras_gen.helpdesk.sections import load_questions, unique_sections  # noqa: E402
+from keras_gen.pretrained import REQUIRED_FILES, load_pretrained, save_pretrained  # noqa: E402
+from keras_gen.training import Recipe  # noqa: E402
 
-BATCH_SIZE = 16
-#: 300 steps at 5e-4 quoted 13.0% of the held-out replies; at 1e-3, 31.1%.
-LEARNING_RATE = 1e-3
+#: Batch 16, 300 steps; 300 steps at 5e-4 quoted 13.0% of the held-out
+#: replies, at 1e-3 31.1%.
+RECIPE = Recipe.preset("helpdesk-chat")
 QUESTIONS_PER_PASSAGE = 2
 #: Held-out questions the shipped model is re-measured on by the tests.
 CHECK_QUESTIONS = 24
@@ -64,27 +66,26 @@ def training_arrays(tokenizer, seed: int):
 
 def main(argv=None) -> int:
     """Fine-tune, measure, save; print the card's numbers."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
-    parser.add_argument("--out", default=CHAT_MODEL_DIR)
-    parser.add_argument("--quick", action="store_true",
-                        help="4 steps, 8 questions: checks the script only")
-    args = parser.parse_args(argv)
-    if args.steps < 1:
-        parser.error(f"Expected --steps >= 1. Received: --steps={args.steps}")
-    steps = 4 if args.quick else args.steps
-    check_destination(args.out)  # before any training
+    parser = training_parser(
+        __doc__.splitlines()[0],
+        steps=RECIPE.steps,
+        out=CHAT_MODEL_DIR,
+        quick_steps=4,
+        quick_help="4 steps, 8 questions: checks the script only",
+    )
+    parser.add_argument("--learning-rate", type=float, default=RECIPE.learning_rate)
+    # Before any work: a bad --out fails now, not after training.
+    args = parse_training_args(parser, argv, allowed_files=REQUIRED_FILES)
+    steps = args.steps
 
     base = load_pretrained()
     tokenizer = base.tokenizer
     pairs, (x, y, w) = training_arrays(tokenizer, args.seed)
     print(f"{len(pairs)} training conversations from the help sections", flush=True)
     model = copy_backbone(base.model)
-    log_every = max(d for d in range(1, 31) if steps % d == 0)
+    log_every = min(30, steps)  # exactly `steps` are trained (fit_steps)
     start = time.perf_counter()
-    history = finetune_lm(model, x, y, w, steps=steps, batch_size=BATCH_SIZE,
+    history = finetune_lm(model, x, y, w, steps=steps, batch_size=RECIPE.batch_size,
                           learning_rate=args.learning_rate, seed=args.seed,
                           log_every=log_every)
     seconds = time.perf_counter() - start
@@ -100,10 +101,7 @@ def main(argv=None) -> int:
         print(name, results[name], flush=True)
     check, _ = evaluate_helpdesk(HelpDesk(model, tokenizer),
                                  questions[:CHECK_QUESTIONS])
-    command = "python tools/train_helpdesk_chat.py" + (
-        " --quick" if args.quick else f" --steps {steps}") + (
-        "" if args.learning_rate == LEARNING_RATE
-        else f" --learning-rate {args.learning_rate:g}")
+    command = card_command("tools/train_helpdesk_chat.py", argv)
     card = {
         "name": "helpdesk-chat",
         "description": (
@@ -114,7 +112,7 @@ def main(argv=None) -> int:
         "base_model": "pydoc-char-gpt",
         "command": command,
         "steps": steps,
-        "batch_size": BATCH_SIZE,
+        "batch_size": RECIPE.batch_size,
         "learning_rate": args.learning_rate,
         "seed": args.seed,
         "training_conversations": len(pairs),

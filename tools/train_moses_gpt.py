@@ -3,26 +3,26 @@
 ``make pretrained`` runs this script after ``tools/train_pretrained.py``. It
 trains the project's GPT (:func:`keras_gen.transformer.build_gpt`) on the
 100,000 vendored MOSES training molecules (``data/moses``), one molecule per
-window (:func:`keras_gen.molecules.make_smiles_dataset`), checks the loss on
+window (:func:`keras_gen.molecules.smiles.make_smiles_dataset`), checks the loss on
 MOSES's held-out test molecules, then samples molecules from ``<bos>`` and
 measures them with RDKit as MOSES defines the metrics
-(:mod:`keras_gen.molecule_metrics`). Model, tokenizer and a card (command,
+(:mod:`keras_gen.molecules.metrics`). Model, tokenizer and a card (command,
 losses, metrics, versions, SHA-256s) are written with
-:func:`keras_gen.molecules.save_smiles_gpt`; ``tests/test_molecules.py``
+:func:`keras_gen.molecules.smiles.save_smiles_gpt`; ``tests/test_molecules.py``
 re-measures the metrics on a smaller sample.
 
 As in ``tools/train_pretrained.py``, a bad ``--out`` fails before training,
+exactly ``--steps`` steps are trained (in chunks of ``--eval-every``),
 the training state is backed up after every evaluation beside ``--out``, and
 running the same command again after an interruption resumes from the backup.
 
 Usage:
-    PYTHONPATH=. .venv/bin/python tools/train_moses_gpt.py [--steps 2000]
-        [--out data/pretrained/moses-smiles-gpt] [--quick]
+    PYTHONPATH=. .venv/bin/python tools/train_moses_gpt.py [--steps 8000]
+        [--out data/pretrained/moses-smiles-gpt] [--quick] [--eval-every 250]
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import os
@@ -33,11 +33,11 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+from _common import card_command, parse_training_args, training_parser  # noqa: E402
 
-from keras_gen._files import check_writable_folder  # noqa: E402
 from keras_gen.callbacks import EpochBackup  # noqa: E402
 from keras_gen.env import build_record, folder_megabytes  # noqa: E402
-from keras_gen.molecules import (  # noqa: E402
+from keras_gen.molecules.smiles import (  # noqa: E402
     SMILES_GPT_DIR,
     SMILES_GPT_SHAPE,
     SmilesTokenizer,
@@ -46,19 +46,18 @@ from keras_gen.molecules import (  # noqa: E402
     molecule_windows,
     save_smiles_gpt,
 )
-from keras_gen.pretrained import check_destination  # noqa: E402
+from keras_gen.pretrained import REQUIRED_FILES  # noqa: E402
 from keras_gen.training import (  # noqa: E402
+    Recipe,
     compile_for_pretraining,
     evaluate_loss,
-    make_optimizer,
+    fit_steps,
 )
 from keras_gen.transformer import build_gpt  # noqa: E402
 
-BATCH_SIZE = 64
-LEARNING_RATE = 2e-3
-MIN_LEARNING_RATE = 1e-4
-WARMUP_STEPS = 100
-EVAL_EVERY = 250
+#: Batch 64 molecules, peak learning rate 2e-3 after 100 warm-up steps,
+#: cosine decay to 1e-4, 8000 steps, an evaluation every 250.
+RECIPE = Recipe.preset("moses-smiles")
 #: Molecules sampled for the card's metrics (MOSES samples 30,000; 12,000
 #: leave 10,000 valid ones for unique@10k at a validity above 0.84).
 NUM_SAMPLES = 12_000
@@ -66,41 +65,21 @@ NUM_SAMPLES = 12_000
 VAL_MOLECULES = 1_000
 
 
-def _without_out(args):
-    """The command-line arguments minus ``--out``: where a copy was written
-    does not change the model, and a scratch path would mislead the card."""
-    kept, skip = [], False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg == "--out":
-            skip = True
-        elif not arg.startswith("--out="):
-            kept.append(arg)
-    return kept
-
-
 def main(argv=None) -> int:
     """Train, evaluate, sample, measure and save; print the card's numbers."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=8000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=SMILES_GPT_DIR)
-    parser.add_argument(
-        "--quick", action="store_true", help="20 steps, 500 samples: checks the script"
+    parser = training_parser(
+        __doc__.splitlines()[0],
+        steps=RECIPE.steps,
+        out=SMILES_GPT_DIR,
+        quick_steps=20,
+        quick_help="20 steps, 500 samples: checks the script",
+        eval_every=RECIPE.eval_every,
     )
-    args = parser.parse_args(argv)
-    steps = 20 if args.quick else args.steps
+    # Before any work: a bad --out fails now, not after training.
+    args = parse_training_args(parser, argv, allowed_files=REQUIRED_FILES)
+    steps, eval_every, out = args.steps, args.eval_every, args.out
+    recipe = dataclasses.replace(RECIPE, steps=steps, eval_every=eval_every)
     num_samples = 500 if args.quick else NUM_SAMPLES
-    if steps < 1:
-        parser.error(f"Expected --steps >= 1. Received: --steps={steps}")
-    eval_every = min(EVAL_EVERY, steps)
-    out = os.path.abspath(args.out)
-    try:  # before any work: a bad --out fails now, not after training
-        check_destination(out)
-        check_writable_folder(os.path.dirname(out), "the folder of --out")
-    except ValueError as error:
-        parser.error(str(error))
 
     train_smiles = load_moses("train")
     test_smiles = load_moses("test")
@@ -110,22 +89,17 @@ def main(argv=None) -> int:
     _, skipped = molecule_windows(train_smiles, tokenizer, context)
     keras.utils.set_random_seed(args.seed)
     model = build_gpt(**dataclasses.asdict(shape))
-    optimizer = make_optimizer(
-        LEARNING_RATE,
-        total_steps=steps,
-        warmup_steps=min(WARMUP_STEPS, steps // 10),
-        min_learning_rate=MIN_LEARNING_RATE,
-    )
-    compile_for_pretraining(model, optimizer)
+    compile_for_pretraining(model, recipe.optimizer())
     train = make_smiles_dataset(
-        train_smiles, tokenizer, context, BATCH_SIZE, seed=args.seed, repeat=True
+        train_smiles, tokenizer, context, recipe.batch_size, seed=args.seed,
+        repeat=True,
     )
     val = make_smiles_dataset(
         test_smiles[:VAL_MOLECULES], tokenizer, context, 50, shuffle=False
     )
     print(
         f"Training {model.count_params():,} parameters for {steps} steps of "
-        f"{BATCH_SIZE} molecules ({len(train_smiles) - skipped:,} training "
+        f"{recipe.batch_size} molecules ({len(train_smiles) - skipped:,} training "
         f"molecules, {skipped} too long for {context} tokens left out).",
         flush=True,
     )
@@ -140,11 +114,12 @@ def main(argv=None) -> int:
     if done:
         print(f"Resuming the interrupted run after {done * eval_every} steps.")
     start = time.perf_counter()
-    model.fit(
+    fit_steps(  # exactly `steps` steps: the last chunk is shorter if need be
+        model,
         train.skip(done * eval_every),  # the batches the interrupted run had next
-        steps_per_epoch=eval_every,
-        epochs=steps // eval_every,
-        initial_epoch=done,
+        steps,
+        eval_every,
+        initial_chunk=done,
         validation_data=val,
         verbose=2,
         callbacks=[backup],
@@ -154,8 +129,8 @@ def main(argv=None) -> int:
     test_loss = evaluate_loss(
         model, make_smiles_dataset(test_smiles, tokenizer, context, 50, shuffle=False)
     )
-    from keras_gen.molecule_metrics import moses_metrics
-    from keras_gen.molecules import sample_smiles
+    from keras_gen.molecules.metrics import moses_metrics
+    from keras_gen.molecules.smiles import sample_smiles
 
     start = time.perf_counter()
     samples = sample_smiles(model, tokenizer, num_samples, seed=args.seed)
@@ -168,8 +143,7 @@ def main(argv=None) -> int:
             "(one molecule per window, <bos> ... <eos>); samples are measured "
             "with RDKit as MOSES defines its metrics."
         ),
-        "command": "make pretrained  # = python tools/train_moses_gpt.py "
-        + " ".join(_without_out(sys.argv[1:] if argv is None else argv)),
+        "command": card_command("tools/train_moses_gpt.py", argv, "make pretrained"),
         "data": "data/moses (tools/vendor_moses.py, molsets 0.3.1, MIT licence)",
         "train_sha256": hashlib.sha256(
             ("\n".join(train_smiles) + "\n").encode("ascii")
@@ -182,8 +156,8 @@ def main(argv=None) -> int:
         | {"vocab_size": shape.vocab_size},
         "parameters": model.count_params(),
         "steps": steps,
-        "batch_size": BATCH_SIZE,
-        "learning_rate": LEARNING_RATE,
+        "batch_size": recipe.batch_size,
+        "learning_rate": recipe.learning_rate,
         "seed": args.seed,
         "test_loss_nats_per_token": round(test_loss, 4),
         "val_loss_curve": [round(v, 4) for v in history["val_loss"]],

@@ -2,7 +2,8 @@
 
 ``make pretrained`` runs this script (``data/pretrained/text-to-image``). On
 the Fashion-MNIST training images minus the held-out (class, tone, width)
-combinations (:func:`keras_gen.captions.held_out_combinations`, 4, seed 0):
+combinations (:func:`keras_gen.text_to_image.captions.held_out_combinations`, 4,
+seed 0):
 
 1. the spatial autoencoder (:mod:`keras_gen.latents`) for ``--ae-steps``
    steps of 128 images, then its latent normalisation on 10,000 images;
@@ -13,11 +14,15 @@ combinations (:func:`keras_gen.captions.held_out_combinations`, 4, seed 0):
    ``--compare`` chose the default: after 1,500 steps each the GPT body's
    model followed the prompt's class for 93.3% of 300 images, the trained
    encoder's for 86.7% (benchmarks/RESULTS.md);
-3. :func:`keras_gen.text_to_image.measure` on ``10 * --report-per-class``
+3. :func:`keras_gen.text_to_image.model.measure` on ``10 * --report-per-class``
    samples and a guidance sweep, written into the card with the command.
 
 ``--compare`` trains both encoders on the same autoencoder for ``--steps``
 steps each, prints their adherence at guidance 3, and writes nothing.
+
+``--out`` is checked before any work (``tools/_common.py``), and exactly
+``--steps`` steps are trained, logged every ``--log-every`` (the last chunk
+shorter when it does not divide ``--steps``).
 
 Usage:
     PYTHONPATH=. .venv/bin/python tools/train_text_to_image.py [--quick]
@@ -27,7 +32,6 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -38,19 +42,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from _common import card_command, parse_training_args, training_parser  # noqa: E402
 
-from keras_gen import captions, data, text_to_image  # noqa: E402
+from keras_gen import data, model_folder  # noqa: E402
 from keras_gen.adherence import prompt_adherence  # noqa: E402
-from keras_gen.caption_encoder import (  # noqa: E402
-    build_caption_encoder,
-    build_gpt_caption_encoder,
-    caption_ids,
-)
 from keras_gen.denoiser import build_denoiser  # noqa: E402
 from keras_gen.diffusion import DiffusionModel  # noqa: E402
 from keras_gen.env import build_record, folder_megabytes  # noqa: E402
 from keras_gen.latents import build_latent_autoencoder  # noqa: E402
+from keras_gen.text_to_image import captions
+from keras_gen.text_to_image import model as text_to_image
+from keras_gen.text_to_image.encoder import (  # noqa: E402
+    build_caption_encoder,
+    build_gpt_caption_encoder,
+    caption_ids,
+)
 from keras_gen.tokenizers import CharTokenizer  # noqa: E402
+from keras_gen.training import fit_steps  # noqa: E402
 
 BATCH_SIZE = 128
 CAPTION_LENGTH = 64
@@ -76,9 +84,7 @@ def train_autoencoder(images, steps, seed):
     model = build_latent_autoencoder(base_filters=AE_FILTERS)
     model.compile()
     start = time.perf_counter()
-    history = model.fit(
-        _batches((images, images), seed), steps_per_epoch=steps, epochs=1, verbose=0
-    )
+    history = fit_steps(model, _batches((images, images), seed), steps)
     seconds = time.perf_counter() - start
     model.fit_normalization(images[:10_000])
     return model, {
@@ -137,15 +143,24 @@ def train_diffusion(kind, latents, texts, steps, seed, log_every):
     model.compile()
     batches = _batches((latents, conditions), seed)
     curve, start = [], time.perf_counter()
-    for chunk in range(steps // log_every):
-        history = model.fit(batches, steps_per_epoch=log_every, epochs=1, verbose=0)
-        loss = float(history.history["loss"][-1])
-        curve.append({"step": (chunk + 1) * log_every, "loss": round(loss, 4)})
+
+    def log(chunk, logs):
+        step = min((chunk + 1) * log_every, steps)  # the last chunk may be short
+        loss = float(logs["loss"])
+        curve.append({"step": step, "loss": round(loss, 4)})
         print(
-            f"  {kind} step {(chunk + 1) * log_every:6d}  "
+            f"  {kind} step {step:6d}  "
             f"{time.perf_counter() - start:6.0f} s  loss {loss:.4f}",
             flush=True,
         )
+
+    fit_steps(  # exactly `steps` steps, logged every `log_every`
+        model,
+        batches,
+        steps,
+        log_every,
+        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=log)],
+    )
     seconds = time.perf_counter() - start
     if kind == "gpt":
         model = text_to_image.with_condition_encoder(model, encoder)
@@ -165,32 +180,32 @@ def _round(value):
 
 def main(argv=None) -> int:
     """Train, measure, save; print what was measured."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = training_parser(
+        __doc__.splitlines()[0],
+        steps=6000,
+        out=text_to_image.DEFAULT_TEXT_TO_IMAGE_DIR,
+        quick_steps=10,
+        quick_help="10 + 10 steps, 4 images per class: checks the script only",
+    )
     parser.add_argument("--ae-steps", type=int, default=3000)
-    parser.add_argument("--steps", type=int, default=6000)
     parser.add_argument("--log-every", type=int, default=500)
     parser.add_argument("--encoder", choices=("trained", "gpt"), default="gpt")
     parser.add_argument("--report-per-class", type=int, default=128)
     parser.add_argument("--sweep-per-class", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=text_to_image.DEFAULT_TEXT_TO_IMAGE_DIR)
     parser.add_argument("--compare", action="store_true", help="both encoders")
-    parser.add_argument("--quick", action="store_true", help="checks the script only")
-    args = parser.parse_args(argv)
+    # Before any work: a bad --out fails now, not after 45 minutes of training.
+    args = parse_training_args(
+        parser, argv, allowed_files=(model_folder.MODEL_FILE, model_folder.CARD_FILE)
+    )
     if args.quick:
-        args.ae_steps, args.steps, args.log_every = 10, 10, 5
+        args.ae_steps, args.log_every = 10, 5
         args.report_per_class, args.sweep_per_class = 4, 2
-    for name in ("ae_steps", "steps", "log_every", "report_per_class"):
+    for name in ("ae_steps", "log_every", "report_per_class"):
         if getattr(args, name) < 1:
             parser.error(
                 f"Expected --{name.replace('_', '-')} >= 1. Received: "
-                f"{getattr(args, name)}"
+                f"--{name.replace('_', '-')}={getattr(args, name)}"
             )
-    if args.steps % args.log_every:
-        parser.error(
-            f"Expected --steps to be a multiple of --log-every={args.log_every}. "
-            f"Received: --steps={args.steps}"
-        )
     num_steps = 5 if args.quick else NUM_STEPS
     total_start = time.perf_counter()
     images, labels = data.load_images("fashion_mnist", "train")
@@ -254,17 +269,14 @@ def main(argv=None) -> int:
         seed=1,
     )
     minutes = (time.perf_counter() - total_start) / 60
-    command = (
-        "make pretrained  # = python tools/train_text_to_image.py "
-        f"--ae-steps {args.ae_steps} --steps {args.steps} --encoder {args.encoder} "
-        f"--seed {args.seed}" + (" --quick" if args.quick else "")
-    )
+    command = card_command("tools/train_text_to_image.py", argv, "make pretrained")
     card = _round(
         {
             "name": "text-to-image",
             "description": (
                 "Latent text-to-image diffusion trained by keras-gen on Fashion-MNIST "
-                "captions (keras_gen.text_to_image): a 7x7x4 autoencoder, a DDPM/DDIM "
+                "captions (keras_gen.text_to_image.model): a 7x7x4 autoencoder, a "
+                "DDPM/DDIM "
                 f"denoiser with classifier-free guidance, a '{args.encoder}' caption "
                 "encoder."
             ),

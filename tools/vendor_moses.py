@@ -7,7 +7,7 @@ data inside the ``molsets`` wheel (MIT licence):
 (176,074). This script draws a seeded subset of each, writes every molecule as
 RDKit's canonical SMILES (one per line, gzip with no timestamp, so the same
 inputs give the same bytes) and prints the SHA-256 of the decompressed text,
-which ``keras_gen.molecules`` pins and checks on every load.
+which ``keras_gen.molecules.smiles`` pins and checks on every load.
 
 ``molsets`` is never installed or imported: the wheel is a zip archive, read
 with :mod:`zipfile`. If it is not in ``--wheel-dir``, ``pip download`` fetches
