@@ -335,6 +335,12 @@ def _is_under(path: Path) -> bool:
     return True
 
 
+def _shown(path) -> str:
+    """A path for a report: the home folder as ``~`` (reports get pasted)."""
+    home, text = str(Path.home()), str(path)
+    return "~" + text[len(home):] if text.startswith(home + os.sep) else text
+
+
 def check_cache() -> list[Finding]:
     """The classifier cache (``$KERAS_GEN_CACHE``) can be created and written."""
     from keras_gen import classifier
@@ -353,7 +359,7 @@ def check_cache() -> list[Finding]:
                 f"set {classifier.CACHE_ENV_VAR} to a folder you can write to",
             )
         ]
-    return [Finding(OK, "cache", f"{folder} is writable")]
+    return [Finding(OK, "cache", f"{_shown(folder)} is writable")]
 
 
 def _existing(path: Path) -> Path:
