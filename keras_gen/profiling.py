@@ -14,12 +14,18 @@ language model (the GPT) and needs the same three numbers for each:
 **The FLOP convention.** A multiply-add counts as 2 FLOPs and only matrix
 multiplies and convolutions are counted; bias adds, activations,
 normalisations and softmax are elementwise and ignored (they are a few percent
-at most here). This is the convention of the transformer formula that
-``benchmarks/gpt_pretrain.py`` uses (Kaplan et al. 2020, "Scaling Laws for
-Neural Language Models", section 2.1; the PaLM paper's appendix B): one
-forward pass costs ``2 N + 4 L T E`` FLOPs per token, forward and backward
-``6 N + 12 L T E`` (:func:`transformer_flops_per_token`), so the layer-by-layer
-count here and the formula can be checked against each other.
+at most here). The same convention gives the transformer formula that
+``benchmarks/gpt_pretrain.py`` uses: one forward pass costs ``2 N + 4 L T E``
+FLOPs per token, forward and backward ``6 N + 12 L T E``
+(:func:`transformer_flops_per_token`), with ``N`` the parameters used in
+matrix multiplies, ``L`` the transformer blocks, ``T`` the positions each
+token attends over (the context length) and ``E`` the model width. It is
+Kaplan et al. (2020), "Scaling Laws for Neural Language Models", Table 1
+(``C_forward = 2 N + 2 n_layer n_ctx d_attn``, ``N`` without the embeddings),
+with two changes that make it match the layer-by-layer count here: the
+attention term counts both the scores ``Q K^T`` and the weighted sum of the
+values (``4`` instead of ``2``, as the PaLM paper's appendix B does), and
+``N`` includes the output layer (:func:`gpt_flops_per_token`).
 """
 
 from __future__ import annotations
@@ -138,19 +144,34 @@ def parameter_breakdown(model) -> dict[str, int]:
     return totals
 
 
-def _attention_flops(queries: int, keys: int, embed_dim: int) -> int:
-    """Attention FLOPs of ``queries`` positions over ``keys`` positions.
+def attention_flops(queries: int, keys: int, embed_dim: int) -> int:
+    """FLOPs of one attention layer: ``queries`` positions over ``keys``.
 
-    QKV and output projections of the queries, then (all heads together) the
-    scores ``Q K^T`` and the weighted sum of the values.
+    Args:
+        queries: Positions that ask (the new tokens).
+        keys: Positions they attend over (the whole context).
+        embed_dim: The model width ``E`` (all heads together).
+
+    Returns:
+        2 x the multiply-adds of its four matrix multiplies.
+
+    Example:
+        >>> attention_flops(queries=1, keys=256, embed_dim=192)  # a cached step
+        491520
     """
-    projections = 2 * queries * embed_dim * 3 * embed_dim + 2 * queries * embed_dim**2
-    return projections + 4 * queries * keys * embed_dim
+    # Q, K and V: each query position times a (E, 3E) matrix.
+    qkv = 2 * queries * embed_dim * (3 * embed_dim)
+    # The output projection: a (E, E) matrix.
+    output = 2 * queries * embed_dim * embed_dim
+    # Scores Q K^T: (queries, E) x (E, keys); weighted sum: (queries, keys) x
+    # (keys, E). Each is queries * keys * E multiply-adds, split over the heads.
+    scores_and_sum = 2 * (2 * queries * keys * embed_dim)
+    return qkv + output + scores_and_sum
 
 
 def _block_flops(block: TransformerBlock, queries: int, keys: int, embed_dim: int):
     mlp = 2 * 2 * queries * embed_dim * block.mlp_ratio * embed_dim  # fc and proj
-    return _attention_flops(queries, keys, embed_dim) + mlp
+    return attention_flops(queries, keys, embed_dim) + mlp
 
 
 def _gpt_flops(model: GPT, queries: int, keys: int) -> int:
@@ -204,7 +225,7 @@ def layer_flops(layer, input_shape) -> int:
         return _block_flops(layer, seq_len, seq_len, embed_dim)
     if isinstance(layer, CausalSelfAttention):
         seq_len, embed_dim = _seq_shape(input_shape)
-        return _attention_flops(seq_len, seq_len, embed_dim)
+        return attention_flops(seq_len, seq_len, embed_dim)
     if isinstance(layer, (TokenAndPositionEmbedding, keras.layers.Embedding)):
         return 0  # a table look-up, no arithmetic
     if isinstance(layer, keras.layers.Dense):

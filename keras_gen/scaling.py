@@ -14,7 +14,7 @@ compute every number the same way.
   training images and on test images, in bits per pixel.
 - :func:`text_point`: a GPT (:mod:`keras_gen.transformer`) on the first ``n``
   characters of the corpus; bits per character on that training text and on
-  the held-out end of the corpus.
+  the held-out end of the corpus, both with :func:`text_bits`.
 
 A train/held-out gap that opens as ``n`` shrinks is overfitting: the model
 has seen its few examples many times (``epochs`` in each result) and learned
@@ -174,11 +174,7 @@ def text_point(
         and of the held-out text).
     """
     from keras_gen.text import make_next_token_dataset
-    from keras_gen.training import (
-        compile_for_pretraining,
-        evaluate_loss,
-        make_optimizer,
-    )
+    from keras_gen.training import compile_for_pretraining, make_optimizer
     from keras_gen.transformer import build_gpt
 
     minimum = TEXT_CONTEXT + EVAL_BATCH * TEXT_CONTEXT
@@ -202,19 +198,38 @@ def text_point(
     model.fit(windows, epochs=1, steps_per_epoch=steps, verbose=0)
     seconds = time.perf_counter() - start
 
-    def bits(ids):
-        held = make_next_token_dataset(
-            ids, TEXT_CONTEXT, EVAL_BATCH, shuffle=False, stride=TEXT_CONTEXT
-        )
-        return evaluate_loss(model, held.take(EVAL_BATCHES)) / math.log(2)
-
     return {
         "n_tokens": n_tokens,
         "steps": steps,
         "params": model.count_params(),
         "epochs": steps * TEXT_BATCH * TEXT_CONTEXT / n_tokens,
         "seconds": seconds,
-        "train_bits": bits(subset),
-        "val_bits": bits(np.asarray(val_ids)),
+        "train_bits": text_bits(model, subset),
+        "val_bits": text_bits(model, val_ids),
         "model": model,
     }
+
+
+def text_bits(model, ids) -> float:
+    """Bits per character of a compiled character GPT on the start of ``ids``.
+
+    The text is cut into non-overlapping windows of ``TEXT_CONTEXT``, in
+    order, and the first ``EVAL_BATCHES`` batches of ``EVAL_BATCH`` windows
+    are scored: ``EVAL_BATCHES * EVAL_BATCH * TEXT_CONTEXT`` = 45,056
+    characters, or all of ``ids`` when it is shorter.
+
+    Args:
+        model: A GPT compiled with the next-token loss (as :func:`text_point`
+            returns it).
+        ids: Token ids (1-D), at least ``TEXT_CONTEXT + 1`` of them.
+
+    Returns:
+        The mean next-token loss in bits per character.
+    """
+    from keras_gen.text import make_next_token_dataset
+    from keras_gen.training import evaluate_loss
+
+    windows = make_next_token_dataset(
+        np.asarray(ids), TEXT_CONTEXT, EVAL_BATCH, shuffle=False, stride=TEXT_CONTEXT
+    )
+    return evaluate_loss(model, windows.take(EVAL_BATCHES)) / math.log(2)

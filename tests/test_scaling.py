@@ -45,3 +45,14 @@ def test_text_point_trains_on_a_prefix():
     assert point["val_bits"] == pytest.approx(math.log2(5), abs=0.3)
     with pytest.raises(ValueError, match="Expected n_tokens >= 2112"):
         scaling.text_point(ids, ids, 100, 5)
+
+
+
+def test_text_bits_is_what_text_point_reports():
+    rng = np.random.default_rng(1)
+    ids = rng.integers(0, 5, 4000)
+    point = scaling.text_point(ids, ids, 2200, 5, steps=2, model_shape=(16, 2, 1))
+    assert scaling.text_bits(point["model"], ids[:2200]) == pytest.approx(
+        point["train_bits"]
+    )
+    assert point["val_bits"] != pytest.approx(point["train_bits"])  # other text

@@ -34,3 +34,32 @@ def test_tying_saves_the_output_layer():
     assert saved == 20 * 16
     assert untied["dense"] - tied["dense"] == saved
     assert tied["embedding"] == untied["embedding"]
+
+
+def test_stored_vae_bits_is_the_sweeps_last_image_point():
+    import json
+
+    with open(nb08.SWEEPS, encoding="utf-8") as f:
+        last = json.load(f)["image_data"][-1]
+    assert last["n_train"] == 60_000
+    assert nb08.stored_vae_bits() == pytest.approx(last["test_bits"])
+
+
+def test_main_prints_answers_that_follow_from_its_numbers(capsys):
+    import re
+
+    nb08.main(measure_gpt=False, n_test=200)
+    out = capsys.readouterr().out
+    ratios = [float(r) for r in re.findall(r"prompt +\d+: +([\d.]+)x", out)]
+    assert len(ratios) == 5
+    grows = all(a < b for a, b in zip(ratios[:3], ratios[1:4], strict=True))
+    assert ("The ratio grows" in out) == grows
+    assert ratios[4] < ratios[3]  # 230 + 50 overflows the window: the ratio falls
+    row = r"   (pixel coins|VAE|character|GPT)[^\n]* ([\d.]+) bits"
+    bits = dict(re.findall(row, out))
+    coin, vae = float(bits["pixel coins"]), float(bits["VAE"])
+    unigram, gpt = float(bits["character"]), float(bits["GPT"])
+    assert ("below the coins" in out) == (vae < coin)
+    further = "GPT" if gpt / unigram < vae / coin else "VAE"
+    assert f"baseline the {further} goes further" in out
+    assert "tying saves 68,928 parameters" in out  # 359 x 192
