@@ -51,8 +51,10 @@ def test_text_point_trains_on_a_prefix():
 def test_text_bits_is_what_text_point_reports():
     rng = np.random.default_rng(1)
     ids = rng.integers(0, 5, 4000)
-    point = scaling.text_point(ids, ids, 2200, 5, steps=2, model_shape=(16, 2, 1))
+    held = ids[::-1].copy()  # other text: its first windows differ
+    point = scaling.text_point(ids, held, 2200, 5, steps=2, model_shape=(16, 2, 1))
     assert scaling.text_bits(point["model"], ids[:2200]) == pytest.approx(
         point["train_bits"]
     )
-    assert point["val_bits"] != pytest.approx(point["train_bits"])  # other text
+    assert scaling.text_bits(point["model"], held) == pytest.approx(point["val_bits"])
+    assert point["val_bits"] != pytest.approx(point["train_bits"])
