@@ -221,10 +221,20 @@ def text_bits(model, ids) -> float:
     Args:
         model: A GPT compiled with the next-token loss (as :func:`text_point`
             returns it).
-        ids: Token ids (1-D), at least ``TEXT_CONTEXT + 1`` of them.
+        ids: Token ids (1-D), at least ``EVAL_BATCH * TEXT_CONTEXT + 1`` of
+            them (one batch of windows).
 
     Returns:
         The mean next-token loss in bits per character.
+
+    Example:
+        >>> from keras_gen.training import compile_for_pretraining
+        >>> from keras_gen.transformer import build_gpt
+        >>> model = build_gpt(5, TEXT_CONTEXT, 16, num_heads=2, num_layers=1)
+        >>> _ = compile_for_pretraining(model)
+        >>> bits = text_bits(model, np.arange(2100) % 5)  # untrained: about uniform
+        >>> abs(bits - math.log2(5)) < 0.5
+        True
     """
     from keras_gen.text import make_next_token_dataset
     from keras_gen.training import evaluate_loss
