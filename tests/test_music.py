@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import threading
 import wave
 
 import numpy as np
@@ -398,3 +399,55 @@ def test_sample_melodies_from_a_tiny_gpt_is_seeded():
         music.sample_melodies(wrong, 1)
     with pytest.raises(ValueError, match="count >= 1"):
         music.sample_melodies(model, 0)
+
+
+def test_bootstrap_distances_measures_the_noise_of_the_reference():
+    chorales = [c.melody for c in music.load_chorales()]
+    reference, same_kind = chorales[:30], chorales[30:130]
+    unused = min(set(range(music.PITCH_LOW, music.PITCH_HIGH + 1)) - {
+        pitch for melody in reference for pitch, _ in melody
+    })
+    far = [((unused, 1.0),) * 2]  # a pitch no reference melody has
+    out = mm.bootstrap_distances(
+        mm.pitch_histogram, reference, {"real": same_kind, "far": far}, rounds=50
+    )
+    assert set(out) == {"real", "far"} and out["real"].shape == (50,)
+    # Real chorales sit at a small, noisy distance; one note far off at 1.
+    assert 0 < out["real"].min() < out["real"].max() < 0.5
+    np.testing.assert_allclose(out["far"], 1.0)
+    # The resampling is seeded; repeated pieces make a resample noisier, so the
+    # rounds sit mostly above the distance to the reference itself.
+    again = mm.bootstrap_distances(
+        mm.pitch_histogram, reference, {"real": same_kind}, rounds=50
+    )
+    np.testing.assert_array_equal(again["real"], out["real"])
+    point = mm.total_variation(
+        mm.pitch_histogram(same_kind), mm.pitch_histogram(reference)
+    )
+    assert np.median(out["real"]) > point
+    with pytest.raises(ValueError, match="non-empty dict"):
+        mm.bootstrap_distances(mm.pitch_histogram, reference, {})
+    with pytest.raises(ValueError, match="rounds >= 1"):
+        mm.bootstrap_distances(mm.pitch_histogram, reference, {"a": far}, rounds=0)
+
+
+def test_shipped_chorales_are_a_subset_of_the_corpus():
+    pytest.importorskip("music21")
+    names = music.corpus_chorale_names()
+    # music21 10.5: the 371 numbers of the Riemenschneider edition, in 350
+    # files (some chorales are listed under two numbers).
+    assert (len(names), len(set(names))) == (371, 350)
+    assert {c.name for c in music.load_chorales()} <= set(names)
+
+
+def test_import_music21_cancels_its_retina_timer(monkeypatch):
+    music21 = pytest.importorskip("music21")
+    fired = []
+    # What music21 starts when imported in Jupyter: a timer that switches
+    # matplotlib's inline figures to "retina".
+    timer = threading.Timer(30, lambda: fired.append(True))
+    monkeypatch.setattr(music21.ipython21, "t", timer, raising=False)
+    timer.start()
+    assert music.import_music21() is music21
+    timer.join(5)
+    assert not timer.is_alive() and not fired

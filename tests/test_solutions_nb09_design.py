@@ -37,3 +37,18 @@ def test_truncation_tradeoff_on_the_shipped_designer():
     assert cold["frechet"] > warm["frechet"]
     with pytest.raises(ValueError, match="at least one temperature"):
         nb09_design.truncation_tradeoff(model, ())
+
+
+def test_main_prints_a_measured_answer_to_exercise_9_1(capsys):
+    import re
+
+    nb09_design.main(per_class=128, real_images=2000)
+    out = capsys.readouterr().out
+    rows = re.findall(r"judged .* ([\d.]+)% .*: +([\d.]+)% ", out)
+    assert len(rows) == 3
+    average = float(re.search(r"average mistake .* is ([\d.]+)%", out).group(1))
+    alike = sum(float(on_real) > average for _, on_real in rows)
+    # The verdict counts the mistakes the printed numbers call "alike".
+    assert f"{alike} of the 3 mistakes" in out
+    shares = [float(share) for share, _ in rows]
+    assert shares == sorted(shares, reverse=True)

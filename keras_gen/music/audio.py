@@ -21,7 +21,7 @@ import numpy as np
 
 from keras_gen import _checks
 from keras_gen._files import replacing
-from keras_gen.music.melodies import check_melody
+from keras_gen.music.melodies import check_melody, import_music21
 
 #: File endings :func:`write_melody` understands, and music21's format names.
 MELODY_FORMATS = {".mid": "midi", ".midi": "midi", ".musicxml": "musicxml",
@@ -51,7 +51,7 @@ def melody_to_stream(melody, tempo_bpm: float = 80.0, key: str = "C"):
         >>> [n.nameWithOctave if n.isNote else "rest" for n in stream.notesAndRests]
         ['C5', 'rest', 'D5']
     """
-    import music21
+    music21 = import_music21()  # keeps a notebook's figure size
 
     melody = check_melody(melody)
     tempo_bpm = _checks.check_float("tempo_bpm", tempo_bpm, minimum=1, maximum=1000)

@@ -474,6 +474,49 @@ def encode_chorales_file(chorales, source: str) -> bytes:
     ).encode("utf-8")
 
 
+def import_music21():
+    """Import ``music21``, keeping the notebook's figure size.
+
+    Imported inside Jupyter, music21 starts a one-second timer that switches
+    matplotlib's inline figures to "retina" (twice the pixels each way) for
+    the rest of the session, so every later figure of a notebook would come
+    out at another size than the course's. This cancels that timer.
+    Elsewhere it is a plain import.
+
+    Returns:
+        The ``music21`` module.
+
+    Example:
+        >>> import_music21().__name__
+        'music21'
+    """
+    import music21
+
+    timer = getattr(getattr(music21, "ipython21", None), "t", None)
+    if timer is not None and hasattr(timer, "cancel"):
+        timer.cancel()
+    return music21
+
+
+def corpus_chorale_names() -> list[str]:
+    """The chorales of music21's corpus, the source of ``data/chorales/``.
+
+    ``tools/build_chorales.py`` reads each of them and keeps one version of
+    each tune whose note lengths all have a token (:func:`load_chorales`).
+
+    Returns:
+        Corpus names such as ``"bach/bwv269"``, in the corpus' order, one
+        per chorale number (some files are listed under two numbers).
+
+    Example:
+        >>> names = corpus_chorale_names()
+        >>> len(names), len(set(names)), names[0]  # music21 10.5
+        (371, 350, 'bach/bwv269')
+    """
+    music21 = import_music21()
+    return list(music21.corpus.chorales.Iterator(returnType="filename"))
+
+
 def load_chorales(
     path: str | None = None, expected_sha256: str | None = CHORALES_SHA256
 ) -> list[Chorale]:
