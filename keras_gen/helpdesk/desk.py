@@ -267,7 +267,7 @@ class Answer:
 
 
 class HelpDesk:
-    """Retrieve with TF-IDF, answer with a GPT: the help desk's two halves.
+    """Retrieve a section, answer with a GPT: the help desk's two halves.
 
     Args:
         model: A :class:`~keras_gen.transformer.GPT` whose context holds
@@ -277,9 +277,12 @@ class HelpDesk:
         sections: The sections to answer from; default
             :func:`keras_gen.helpdesk.sections.unique_sections` (the sections
             ``benchmarks/helpdesk_retrieval.py`` scores).
-        index: A TF-IDF :class:`~keras_gen.retrieval.HelpIndex` already built
-            on the sections, to share between desks (then ``sections`` is
-            ignored); default: build one.
+        index: A :class:`~keras_gen.retrieval.HelpIndex` or
+            :class:`~keras_gen.retrieval.FusedIndex` already built on the
+            sections, to share between desks (then ``sections`` is ignored);
+            default: build a TF-IDF one. The best retriever measured is
+            :func:`keras_gen.helpdesk.retriever.shipped_index` (TF-IDF fused
+            with the trained encoder), which ``keras-gen chat`` uses.
 
     Example:
         >>> from keras_gen.helpdesk.sections import HelpSection
@@ -296,7 +299,7 @@ class HelpDesk:
 
     def __init__(self, model, tokenizer, sections=None, index=None):
         from keras_gen.helpdesk.sections import unique_sections
-        from keras_gen.retrieval import HelpIndex, TfidfEncoder
+        from keras_gen.retrieval import FusedIndex, HelpIndex, TfidfEncoder
 
         if getattr(model, "context_length", 0) < CONTEXT_CHARS:
             raise ValueError(
@@ -308,10 +311,10 @@ class HelpDesk:
         if index is None:
             sections = unique_sections() if sections is None else sections
             index = HelpIndex(sections, TfidfEncoder())
-        elif not isinstance(index, HelpIndex):
+        elif not isinstance(index, (HelpIndex, FusedIndex)):
             raise ValueError(
-                "Expected index to be a keras_gen.retrieval.HelpIndex. Received: "
-                f"{type(index).__name__}"
+                "Expected index to be a keras_gen.retrieval.HelpIndex or "
+                f"FusedIndex. Received: {type(index).__name__}"
             )
         self.index = index
         self.by_id = {s.id: s for s in self.index.sections}
