@@ -256,7 +256,9 @@ class Answer:
         section_id: The id of the retrieved section.
         passage: The passage as the model saw it.
         prompt: The whole prompt.
-        reply: The model's reply (cut at the end-of-turn marker).
+        reply: The model's reply (cut at the end-of-turn marker), or the
+            passage's best sentence where a checked desk refused it.
+        source: ``"model"`` or ``"rule"`` (a checked desk's fallback).
     """
 
     question: str
@@ -264,6 +266,7 @@ class Answer:
     passage: str
     prompt: str
     reply: str
+    source: str = "model"
 
 
 class HelpDesk:
@@ -283,6 +286,11 @@ class HelpDesk:
             default: build a TF-IDF one. The best retriever measured is
             :func:`keras_gen.helpdesk.retriever.shipped_index` (TF-IDF fused
             with the trained encoder), which ``keras-gen chat`` uses.
+        check_replies: Check each model reply against its passage
+            (:func:`keras_gen.helpdesk.chat.is_quote`); a reply that does not
+            quote it is replaced by the passage sentence sharing most words
+            with the question (:func:`best_sentence`), the one-line rule.
+            The model writes; the check keeps only what the help text says.
 
     Example:
         >>> from keras_gen.helpdesk.sections import HelpSection
@@ -297,7 +305,8 @@ class HelpDesk:
         ('break', 'Break stops the loop.')
     """
 
-    def __init__(self, model, tokenizer, sections=None, index=None):
+    def __init__(self, model, tokenizer, sections=None, index=None,
+                 check_replies=False):
         from keras_gen.helpdesk.sections import unique_sections
         from keras_gen.retrieval import FusedIndex, HelpIndex, TfidfEncoder
 
@@ -318,6 +327,7 @@ class HelpDesk:
             )
         self.index = index
         self.by_id = {s.id: s for s in self.index.sections}
+        self.check_replies = bool(check_replies)
 
     def retrieve(self, questions) -> list[str]:
         """The id of the closest section to each question."""
@@ -379,10 +389,28 @@ class HelpDesk:
         # progress bar; parse_reply finds where the reply ends.
         continuations = greedy_complete(self.model, self.tokenizer, prompts,
                                         REPLY_CHARS, stop=None, verbose=False)
-        return [
+        answers = [
             Answer(q.strip(), i, prompt_passage(p), p, parse_reply(c))
             for q, i, p, c in zip(questions, ids, prompts, continuations, strict=True)
         ]
+        return [self.check(a) for a in answers] if self.check_replies else answers
+
+    def check(self, answer: Answer) -> Answer:
+        """``answer`` if its reply quotes its passage, else the rule's sentence.
+
+        Example:
+            >>> a = Answer("how to stop a loop", "break", "Break stops the loop "
+            ...            "at once. It is a statement.", "", "no idea")
+            >>> HelpDesk.check(None, a).reply, HelpDesk.check(None, a).source
+            ('Break stops the loop at once.', 'rule')
+        """
+        from keras_gen.helpdesk.chat import is_quote
+
+        if is_quote(answer.reply, answer.passage):
+            return answer
+        rule = truncate_words(best_sentence(answer.question, answer.passage),
+                              REPLY_CHARS)
+        return dataclasses.replace(answer, reply=rule, source="rule")
 
     def converse(self, messages) -> list[Answer]:
         """A multi-turn exchange: answer each message with the ones before it.

@@ -68,7 +68,7 @@ def add_typo(text: str, rng: random.Random) -> str:
 
     Example:
         >>> add_typo("the break statement", random.Random(0))
-        'the break statment'
+        'the break statemennt'
     """
     words = text.split()
     candidates = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
@@ -92,7 +92,7 @@ def word_window(sentence: str, low: int, high: int, rng: random.Random) -> str:
 
     Example:
         >>> word_window("a b c d e f", 2, 3, random.Random(1))
-        'a b'
+        'e f'
     """
     words = sentence.split()
     size = min(len(words), rng.randint(low, high))
@@ -147,9 +147,12 @@ def training_queries(sections, per_section: int = 24, seed: int = 0,
         >>> from keras_gen.helpdesk.sections import HelpSection
         >>> section = HelpSection("pass", "pass", 'The "pass" statement',
         ...     "Pass is a null operation. When it is executed, nothing happens.")
-        >>> pairs = training_queries([section], per_section=5)
-        >>> [q for q, _ in pairs][:2]
-        ['the pass statement', 'what is the pass statement']
+        >>> for query, _ in training_queries([section], per_section=5):
+        ...     print(query)  # a repeat (window = no_keyword here) is dropped
+        the pass statement
+        i have a question about the pass statement
+        When it is executed, nothing happens.
+        Whhen it is executed, nothing happens.
     """
     per_section = check_int("per_section", per_section,
                             minimum=len(TRAINING_RULES))
