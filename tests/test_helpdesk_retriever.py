@@ -309,5 +309,10 @@ def test_shipped_retriever_scores_what_its_card_says():
                                questions[: card["check_questions"]])
     assert alone["top1"] == pytest.approx(card["check_encoder_top1"], abs=1e-4)
     fused = evaluate_retrieval(fused_index(sections, encoder), questions)
-    assert fused["top1"] == pytest.approx(card["held_out"]["fused"]["top1"], abs=1e-4)
-    assert fused["top1"] > card["held_out"]["tfidf"]["top1"]
+    for k in ("top1", "top3"):
+        assert fused[k] == pytest.approx(card["held_out"]["fused"][k], abs=1e-4)
+    # What fusion buys on the held-out questions (the card's numbers): not a
+    # better first answer, but the right section among the first three more
+    # often than TF-IDF alone.
+    tfidf = card["held_out"]["tfidf"]
+    assert fused["top1"] >= tfidf["top1"] - 1e-4 and fused["top3"] > tfidf["top3"]
