@@ -104,7 +104,7 @@ def test_bad_inputs_to_the_desk_are_clear_errors(tiny_desk):
     short = build_gpt(10, 64, 8, 2, 1)
     with pytest.raises(ValueError, match="context_length >= 256"):
         hc.HelpDesk(short, tiny_desk.tokenizer, SECTIONS)
-    with pytest.raises(ValueError, match="index to be a keras_gen.retrieval.HelpIndex or"):
+    with pytest.raises(ValueError, match="retrieval.HelpIndex or FusedIndex"):
         hc.HelpDesk(tiny_desk.model, tiny_desk.tokenizer, index="tfidf")
     shared = hc.HelpDesk(tiny_desk.model, tiny_desk.tokenizer, index=tiny_desk.index)
     assert shared.index is tiny_desk.index

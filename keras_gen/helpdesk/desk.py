@@ -3,15 +3,20 @@
 Retrieval-augmented generation (RAG) on the project's pieces:
 
 1. a user's question is matched to the closest help section
-   (:class:`keras_gen.retrieval.HelpIndex` with TF-IDF, the best retriever
-   measured in ``benchmarks/helpdesk_retrieval.py``);
+   (:class:`keras_gen.retrieval.HelpIndex` with TF-IDF by default; TF-IDF
+   fused with the trained encoder,
+   :func:`keras_gen.helpdesk.retriever.shipped_index`, puts the right section
+   in the first three more often, ``benchmarks/helpdesk_retriever.py``);
 2. the section's opening goes into the prompt as the passage turn of the
    chat format (:func:`keras_gen.helpdesk.chat.format_chat`), followed by the
    conversation so far, cut to fit the context window;
 3. the GPT writes the assistant's reply, greedily, with the one decoding path
    (:func:`keras_gen.decoding.generate_ids`, as
    :func:`keras_gen.finetune.greedy_complete` calls it), cut at the
-   end-of-turn marker (:func:`keras_gen.helpdesk.chat.parse_reply`).
+   end-of-turn marker (:func:`keras_gen.helpdesk.chat.parse_reply`);
+4. optionally (``check_replies=True``, as ``keras-gen chat`` runs it), a
+   reply that does not quote its passage is replaced by the passage's
+   sentence that shares most words with the question.
 
 :func:`training_pairs` makes fine-tuning data for step 3 from the help
 sections themselves, never from the held-out questions
