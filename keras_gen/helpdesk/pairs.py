@@ -128,7 +128,7 @@ def split_sentences(section, seed: int = 0) -> tuple[list[str], list[str]]:
             [s for i, s in enumerate(parts) if i in dev])
 
 
-def training_queries(sections, per_section: int = 24, seed: int = 0,
+def training_queries(sections, per_section: int = 12, seed: int = 0,
                      exclude=()) -> list[tuple[str, str]]:
     """(query, section id) pairs for training the retriever; see the module doc.
 
