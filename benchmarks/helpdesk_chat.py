@@ -15,8 +15,13 @@ sentence sharing most words with the question):
 then both by kind of question. Greedy decoding: the numbers do not depend on
 the machine's speed, only the seconds do.
 
+``--retriever fused`` retrieves with TF-IDF fused with the trained encoder
+(:func:`keras_gen.helpdesk.retriever.shipped_index`, what ``keras-gen chat``
+uses) instead of TF-IDF alone; every row then shares that retrieval.
+
 Usage:
     .venv/bin/python benchmarks/helpdesk_chat.py [--model data/pretrained/helpdesk-chat]
+        [--retriever tfidf|fused]
 """
 
 from __future__ import annotations
@@ -66,19 +71,29 @@ def grounded_by_kind(questions, answers) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=CHAT_MODEL_DIR)
+    parser.add_argument("--retriever", choices=("tfidf", "fused"), default="tfidf")
+    parser.add_argument("--no-base", action="store_true",
+                        help="skip the model before fine-tuning (it never quotes)")
     args = parser.parse_args()
     questions = load_questions()
     chat, base = load_pretrained(args.model), load_pretrained()
+    index = None  # each desk builds its own TF-IDF index
+    if args.retriever == "fused":
+        from keras_gen.helpdesk.retriever import shipped_index
+
+        index = shipped_index()
     print(f"{len(questions)} held-out questions; fine-tuned model: "
-          f"{os.path.relpath(args.model)}")
+          f"{os.path.relpath(args.model)}; retriever: {args.retriever}")
     print(f"  card: {chat.card['command']} ({chat.card['steps']} steps, "
           f"{chat.card['train_seconds']:.0f} s)\n")
     rows, per_kind = {}, {}
-    for name, loaded in (("pretrained, not fine-tuned", base),
-                         ("fine-tuned", chat)):
+    desks = [("fine-tuned", chat)]
+    if not args.no_base:
+        desks.insert(0, ("pretrained, not fine-tuned", base))
+    for name, loaded in desks:
         start = time.perf_counter()
         metrics, answers = evaluate_helpdesk(
-            HelpDesk(loaded.model, loaded.tokenizer), questions)
+            HelpDesk(loaded.model, loaded.tokenizer, index=index), questions)
         metrics["seconds"] = time.perf_counter() - start
         rows[name], per_kind[name] = metrics, grounded_by_kind(questions, answers)
         if name == "fine-tuned":
@@ -98,6 +113,21 @@ def main() -> None:
                 "seconds": 0.0,
             }
             per_kind["rule: best passage sentence"] = kinds
+            desk = HelpDesk(loaded.model, loaded.tokenizer, index=index)
+            checked = [desk.check(a) for a in answers]
+            kinds = grounded_by_kind(questions, checked)
+            rows["fine-tuned, checked (rule if no quote)"] = {
+                "retrieval_top1": metrics["retrieval_top1"],
+                "quote_rate": sum(is_quote(a.reply, a.passage) for a in checked)
+                / len(checked),
+                "grounded": sum(k["grounded"] * k["n"] for k in kinds.values())
+                / len(questions),
+                "seconds": 0.0,
+            }
+            per_kind["fine-tuned, checked (rule if no quote)"] = kinds
+            print(f"checked desk: {sum(a.source == 'model' for a in checked)} "
+                  f"of {len(checked)} replies kept from the model, the rest from "
+                  "the rule")
     print(f"{'replies from':30} {'retrieval':>9} {'quote rate':>10} {'grounded':>9}"
           f" {'seconds':>8}")
     for name, row in rows.items():

@@ -336,6 +336,76 @@ class HelpIndex:
         return [[self.ids[j] for j in row] for row in order]
 
 
+def _standardised(scores: np.ndarray) -> np.ndarray:
+    """Each row minus its mean, over its standard deviation (0 if constant)."""
+    centred = scores - scores.mean(axis=1, keepdims=True)
+    spread = scores.std(axis=1, keepdims=True)
+    return centred / np.where(spread > 0, spread, 1.0)
+
+
+class FusedIndex:
+    """Several indexes of the same sections, their scores summed with weights.
+
+    Cosine similarities of different encoders live on different scales (a
+    TF-IDF score of 0.3 is high, a trained encoder's 0.3 may be low), so
+    each index's scores are standardised per question first (minus the
+    row's mean, over its standard deviation, across the sections), then
+    summed with ``weights``. One index with weight 1 ranks as that index
+    alone.
+
+    Args:
+        indexes: :class:`HelpIndex` objects built on the same sections, in
+            the same order.
+        weights: One non-negative weight per index, not all zero.
+
+    Example:
+        >>> from keras_gen.helpdesk.sections import HelpSection
+        >>> sections = [HelpSection("break", "break", "break", "leave a loop"),
+        ...             HelpSection("pass", "pass", "pass", "do nothing")]
+        >>> chars = HelpIndex(sections, TfidfEncoder())
+        >>> words = HelpIndex(sections, TfidfEncoder("word"))
+        >>> FusedIndex([chars, words], [0.5, 0.5]).search(["leave a loop"], k=1)
+        [['break']]
+    """
+
+    def __init__(self, indexes, weights):
+        indexes, weights = list(indexes), list(weights)
+        if not indexes or len(indexes) != len(weights):
+            raise ValueError(
+                "Expected one weight per index, for at least one index. Received:"
+                f" {len(indexes)} indexes and {len(weights)} weights."
+            )
+        for i, index in enumerate(indexes):
+            if getattr(index, "ids", None) != indexes[0].ids:
+                raise ValueError(
+                    "Expected every index built on the same sections, in the same"
+                    f" order. Received: indexes[{i}] holds other sections."
+                )
+        if any(not np.isfinite(w) or w < 0 for w in weights) or not sum(weights):
+            raise ValueError(
+                "Expected non-negative finite weights, not all zero. Received: "
+                f"weights={weights!r}"
+            )
+        self.indexes = indexes
+        self.weights = [float(w) for w in weights]
+        self.sections = indexes[0].sections
+        self.ids = indexes[0].ids
+
+    def scores(self, questions) -> np.ndarray:
+        """Weighted sum of standardised scores, ``(len(questions), sections)``."""
+        total = 0.0
+        for index, weight in zip(self.indexes, self.weights, strict=True):
+            if weight:
+                total = total + weight * _standardised(index.scores(questions))
+        return total
+
+    def search(self, questions, k: int = 3) -> list[list[str]]:
+        """The ids of the ``k`` best sections for each question, best first."""
+        k = check_int("k", k, minimum=1, maximum=len(self.ids))
+        order = np.argsort(-self.scores(questions), axis=1, kind="stable")[:, :k]
+        return [[self.ids[j] for j in row] for row in order]
+
+
 def top_k_accuracy(ranked_ids, answer_ids, k: int) -> float:
     """Share of questions with a correct id among their first ``k`` ranked ids.
 

@@ -104,7 +104,7 @@ def test_bad_inputs_to_the_desk_are_clear_errors(tiny_desk):
     short = build_gpt(10, 64, 8, 2, 1)
     with pytest.raises(ValueError, match="context_length >= 256"):
         hc.HelpDesk(short, tiny_desk.tokenizer, SECTIONS)
-    with pytest.raises(ValueError, match="index to be a keras_gen.retrieval.HelpIndex"):
+    with pytest.raises(ValueError, match="retrieval.HelpIndex or FusedIndex"):
         hc.HelpDesk(tiny_desk.model, tiny_desk.tokenizer, index="tfidf")
     shared = hc.HelpDesk(tiny_desk.model, tiny_desk.tokenizer, index=tiny_desk.index)
     assert shared.index is tiny_desk.index
@@ -162,3 +162,16 @@ def test_answer_is_greedy_complete_of_the_prompt(tiny_desk, monkeypatch):
     expected = real(tiny_desk.model, tiny_desk.tokenizer, prompts, hc.REPLY_CHARS,
                     stop=None, verbose=False)
     assert [a.reply for a in answers] == [hc.parse_reply(c) for c in expected]
+
+
+def test_a_checked_desk_replaces_a_reply_that_does_not_quote(tiny_desk):
+    checked = hc.HelpDesk(tiny_desk.model, tiny_desk.tokenizer,
+                          index=tiny_desk.index, check_replies=True)
+    plain = tiny_desk.answer(["how do I stop a loop"])[0]
+    answer = checked.answer(["how do I stop a loop"])[0]
+    # The untrained tiny GPT never quotes, so the rule answers, from the passage.
+    assert not is_quote(plain.reply, plain.passage)
+    assert answer.source == "rule" and is_quote(answer.reply, answer.passage)
+    assert answer.reply == hc.best_sentence(answer.question, answer.passage)
+    quoting = hc.Answer("q", "pass", plain.passage, "", plain.passage)
+    assert checked.check(quoting) is quoting  # a quote is kept as it is

@@ -3,15 +3,20 @@
 Retrieval-augmented generation (RAG) on the project's pieces:
 
 1. a user's question is matched to the closest help section
-   (:class:`keras_gen.retrieval.HelpIndex` with TF-IDF, the best retriever
-   measured in ``benchmarks/helpdesk_retrieval.py``);
+   (:class:`keras_gen.retrieval.HelpIndex` with TF-IDF by default; TF-IDF
+   fused with the trained encoder,
+   :func:`keras_gen.helpdesk.retriever.shipped_index`, puts the right section
+   in the first three more often, ``benchmarks/helpdesk_retriever.py``);
 2. the section's opening goes into the prompt as the passage turn of the
    chat format (:func:`keras_gen.helpdesk.chat.format_chat`), followed by the
    conversation so far, cut to fit the context window;
 3. the GPT writes the assistant's reply, greedily, with the one decoding path
    (:func:`keras_gen.decoding.generate_ids`, as
    :func:`keras_gen.finetune.greedy_complete` calls it), cut at the
-   end-of-turn marker (:func:`keras_gen.helpdesk.chat.parse_reply`).
+   end-of-turn marker (:func:`keras_gen.helpdesk.chat.parse_reply`);
+4. optionally (``check_replies=True``, as ``keras-gen chat`` runs it), a
+   reply that does not quote its passage is replaced by the passage's
+   sentence that shares most words with the question.
 
 :func:`training_pairs` makes fine-tuning data for step 3 from the help
 sections themselves, never from the held-out questions
@@ -256,7 +261,9 @@ class Answer:
         section_id: The id of the retrieved section.
         passage: The passage as the model saw it.
         prompt: The whole prompt.
-        reply: The model's reply (cut at the end-of-turn marker).
+        reply: The model's reply (cut at the end-of-turn marker), or the
+            passage's best sentence where a checked desk refused it.
+        source: ``"model"`` or ``"rule"`` (a checked desk's fallback).
     """
 
     question: str
@@ -264,10 +271,11 @@ class Answer:
     passage: str
     prompt: str
     reply: str
+    source: str = "model"
 
 
 class HelpDesk:
-    """Retrieve with TF-IDF, answer with a GPT: the help desk's two halves.
+    """Retrieve a section, answer with a GPT: the help desk's two halves.
 
     Args:
         model: A :class:`~keras_gen.transformer.GPT` whose context holds
@@ -277,9 +285,17 @@ class HelpDesk:
         sections: The sections to answer from; default
             :func:`keras_gen.helpdesk.sections.unique_sections` (the sections
             ``benchmarks/helpdesk_retrieval.py`` scores).
-        index: A TF-IDF :class:`~keras_gen.retrieval.HelpIndex` already built
-            on the sections, to share between desks (then ``sections`` is
-            ignored); default: build one.
+        index: A :class:`~keras_gen.retrieval.HelpIndex` or
+            :class:`~keras_gen.retrieval.FusedIndex` already built on the
+            sections, to share between desks (then ``sections`` is ignored);
+            default: build a TF-IDF one. The best retriever measured is
+            :func:`keras_gen.helpdesk.retriever.shipped_index` (TF-IDF fused
+            with the trained encoder), which ``keras-gen chat`` uses.
+        check_replies: Check each model reply against its passage
+            (:func:`keras_gen.helpdesk.chat.is_quote`); a reply that does not
+            quote it is replaced by the passage sentence sharing most words
+            with the question (:func:`best_sentence`), the one-line rule.
+            The model writes; the check keeps only what the help text says.
 
     Example:
         >>> from keras_gen.helpdesk.sections import HelpSection
@@ -294,9 +310,10 @@ class HelpDesk:
         ('break', 'Break stops the loop.')
     """
 
-    def __init__(self, model, tokenizer, sections=None, index=None):
+    def __init__(self, model, tokenizer, sections=None, index=None,
+                 check_replies=False):
         from keras_gen.helpdesk.sections import unique_sections
-        from keras_gen.retrieval import HelpIndex, TfidfEncoder
+        from keras_gen.retrieval import FusedIndex, HelpIndex, TfidfEncoder
 
         if getattr(model, "context_length", 0) < CONTEXT_CHARS:
             raise ValueError(
@@ -308,13 +325,14 @@ class HelpDesk:
         if index is None:
             sections = unique_sections() if sections is None else sections
             index = HelpIndex(sections, TfidfEncoder())
-        elif not isinstance(index, HelpIndex):
+        elif not isinstance(index, (HelpIndex, FusedIndex)):
             raise ValueError(
-                "Expected index to be a keras_gen.retrieval.HelpIndex. Received: "
-                f"{type(index).__name__}"
+                "Expected index to be a keras_gen.retrieval.HelpIndex or "
+                f"FusedIndex. Received: {type(index).__name__}"
             )
         self.index = index
         self.by_id = {s.id: s for s in self.index.sections}
+        self.check_replies = bool(check_replies)
 
     def retrieve(self, questions) -> list[str]:
         """The id of the closest section to each question."""
@@ -376,10 +394,28 @@ class HelpDesk:
         # progress bar; parse_reply finds where the reply ends.
         continuations = greedy_complete(self.model, self.tokenizer, prompts,
                                         REPLY_CHARS, stop=None, verbose=False)
-        return [
+        answers = [
             Answer(q.strip(), i, prompt_passage(p), p, parse_reply(c))
             for q, i, p, c in zip(questions, ids, prompts, continuations, strict=True)
         ]
+        return [self.check(a) for a in answers] if self.check_replies else answers
+
+    def check(self, answer: Answer) -> Answer:
+        """``answer`` if its reply quotes its passage, else the rule's sentence.
+
+        Example:
+            >>> a = Answer("how to stop a loop", "break", "Break stops the loop "
+            ...            "at once. It is a statement.", "", "no idea")
+            >>> HelpDesk.check(None, a).reply, HelpDesk.check(None, a).source
+            ('Break stops the loop at once.', 'rule')
+        """
+        from keras_gen.helpdesk.chat import is_quote
+
+        if is_quote(answer.reply, answer.passage):
+            return answer
+        rule = truncate_words(best_sentence(answer.question, answer.passage),
+                              REPLY_CHARS)
+        return dataclasses.replace(answer, reply=rule, source="rule")
 
     def converse(self, messages) -> list[Answer]:
         """A multi-turn exchange: answer each message with the ones before it.
