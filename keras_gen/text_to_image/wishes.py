@@ -557,7 +557,9 @@ def write_captions(model, tokenizer, requests, max_new_tokens: int = 40) -> list
     prompts = [prompt_for(r) for r in requests]
     return [
         text.strip()
-        for text in greedy_complete(model, tokenizer, prompts, max_new_tokens)
+        for text in greedy_complete(
+            model, tokenizer, prompts, max_new_tokens, verbose=False
+        )
     ]
 
 
