@@ -243,8 +243,13 @@ def test_shipped_model_is_small_documented_and_as_good_as_its_card():
     # The issue's target: 90% class adherence at the chosen guidance scale.
     assert card["measured"]["class"] >= 0.90
     # The card's "check" point: 10 images per class, 20 DDIM steps, seed 1,
-    # the same images the tool scored. The classifier is retrained per
-    # machine, so allow it a little room.
+    # the same images the tool scored. Tone and width are pixel rules
+    # (captions.attribute_of) on those images: they reproduce the card to
+    # within one image in a hundred (float noise between machines). The class
+    # rows need the judge of keras_gen.classifier, which each machine trains
+    # for itself on first use and which is not bit-identical across machines
+    # (notebook 11's full run: real test images 91.2% against the card's
+    # 90.9%, the same images), so the class rows get a few points of room.
     check = card["check"]
     measured = text_to_image.measure(
         model,
@@ -253,8 +258,12 @@ def test_shipped_model_is_small_documented_and_as_good_as_its_card():
         num_steps=check["num_steps"],
         seed=1,
     )
-    for key in ("class", "tone", "width"):
-        assert measured[key] == pytest.approx(check[key], abs=0.05)
+    assert measured["n"] == check["n"]
+    assert measured["held_out_n"] == check["held_out_n"]
+    for key in ("tone", "width", "held_out_tone", "held_out_width"):
+        assert measured[key] == pytest.approx(check[key], abs=0.011), key
+    for key in ("class", "all"):
+        assert measured[key] == pytest.approx(check[key], abs=0.05), key
     # The second judge sees the prompted class about as often (issue 22).
     assert measured["class_second"] == pytest.approx(measured["class"], abs=0.1)
     assert measured["real_class_second"] is None  # no floor below 128 per class

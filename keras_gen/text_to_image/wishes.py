@@ -13,11 +13,17 @@ answer.
 A request never names its caption literally: "to carry my laptop" implies a
 bag without saying "bag".
 
-**Training and held-out requests** (:func:`split_requests`): every intent has
-six phrasings; the first four train, the last two are held out. Held-out
-*phrasings* of known intents test whether the model reads a new wording;
-held-out *intents* would test knowledge of clothing, which a character-level
-GPT pretrained on Python's documentation does not have, so none is held out.
+**Training and held-out requests** (:func:`split_requests`): every intent
+has six hand-written phrasings (the first four train, the last two are held
+out) and six *topics*, short names of the occasion ("a day at the seaside"),
+each put into twelve sentence frames (:data:`FRAMES`: "what should i wear
+for {}"). The first eight frames train; the last four are held out whole, so
+a held-out request wraps a known topic in a sentence never seen in training:
+466 training requests, 234 held out (18 hand-written, 216 framed). The last
+two training frames also form a ``"validation"`` split (trained on
+``"fit"``), on which settings are chosen. Held-out *intents* would test
+knowledge of clothing, which a character-level GPT pretrained on Python's
+documentation does not have, so none is held out.
 
 **Targets** (:func:`make_pairs`): each training request is paired with
 several captions, each a random allowed (class, tone, width) written in
@@ -29,6 +35,11 @@ answer per request.
 caption (:func:`keras_gen.text_to_image.captions.parse_caption`), whose class is
 allowed,
 whose tone and width are both allowed, and all three together.
+
+**Writers**: :func:`write_captions` (the language model writes freely,
+greedy), :func:`choose_captions` (decoding constrained to the
+:func:`valid_captions`: the model picks the most likely of them) and the
+baseline :func:`nearest_request_captions` (TF-IDF lookup, no network).
 """
 
 from __future__ import annotations
@@ -51,7 +62,10 @@ class Intent:
         tones: Allowed tones (subset of :data:`keras_gen.text_to_image.captions.TONES`).
         widths: Allowed widths (subset of
             :data:`keras_gen.text_to_image.captions.WIDTHS`).
-        phrasings: Six ways to ask; the first :data:`TRAIN_PHRASINGS` train.
+        phrasings: Six hand-written ways to ask; the first
+            :data:`TRAIN_PHRASINGS` train.
+        topics: Six short names of the occasion ("a day at the seaside"),
+            each put into every sentence frame of :data:`FRAMES`.
     """
 
     name: str
@@ -59,6 +73,7 @@ class Intent:
     tones: tuple[str, ...]
     widths: tuple[str, ...]
     phrasings: tuple[str, ...]
+    topics: tuple[str, ...] = ()
 
 
 _ANY_TONE = captions.TONES
@@ -80,6 +95,14 @@ INTENTS = (
             "a beach day is coming, what do i need",
             "something cool for a day at the seaside",
         ),
+        (
+            "the beach",
+            "a day at the seaside",
+            "a sunny holiday by the sea",
+            "a hot day on the sand",
+            "a trip to the coast",
+            "a swim in the sea",
+        ),
     ),
     Intent(
         "winter",
@@ -93,6 +116,14 @@ INTENTS = (
             "i get cold on my walk in january",
             "keep me warm in the snow",
             "what to wear when it is freezing in winter",
+        ),
+        (
+            "a winter walk",
+            "freezing weather",
+            "a snowy day",
+            "a cold january morning",
+            "a walk in the snow",
+            "a frosty evening outside",
         ),
     ),
     Intent(
@@ -108,6 +139,14 @@ INTENTS = (
             "what do i wear to a party tonight",
             "a classy outfit for the evening",
         ),
+        (
+            "a night out",
+            "dancing tonight",
+            "an evening party",
+            "a late dinner in town",
+            "a cocktail party",
+            "a night at the club",
+        ),
     ),
     Intent(
         "laptop",
@@ -121,6 +160,14 @@ INTENTS = (
             "how do i bring my laptop on the train",
             "to carry my computer and my books",
             "i need something to hold my laptop",
+        ),
+        (
+            "carrying my laptop",
+            "taking my computer to work",
+            "my notebook computer and papers",
+            "my laptop on the train",
+            "my computer and my books",
+            "lugging a laptop around",
         ),
     ),
     Intent(
@@ -136,6 +183,14 @@ INTENTS = (
             "an interview for a job next week",
             "something smart for a meeting at the office",
         ),
+        (
+            "a job interview",
+            "the office",
+            "a business meeting",
+            "my first day at a new job",
+            "a meeting with my boss",
+            "work at the bank",
+        ),
     ),
     Intent(
         "sport",
@@ -149,6 +204,14 @@ INTENTS = (
             "an outfit for playing tennis",
             "i go running every morning",
             "something to wear for training at the gym",
+        ),
+        (
+            "my morning run",
+            "jogging",
+            "the gym",
+            "playing tennis",
+            "a run in the park",
+            "training for a marathon",
         ),
     ),
     Intent(
@@ -164,6 +227,14 @@ INTENTS = (
             "hiking on muddy paths in the rain",
             "what goes on my feet on a muddy hike",
         ),
+        (
+            "hiking in the mud",
+            "a rainy walk in the hills",
+            "muddy trails",
+            "a wet walk in the forest",
+            "hiking on muddy paths",
+            "a hike in the rain",
+        ),
     ),
     Intent(
         "garden_party",
@@ -177,6 +248,14 @@ INTENTS = (
             "i am a guest at a wedding this summer",
             "what to wear to a garden party in summer",
             "a light outfit for a summer wedding",
+        ),
+        (
+            "a summer wedding in a garden",
+            "a garden party",
+            "an afternoon tea party in june",
+            "a wedding this summer",
+            "a picnic wedding in the park",
+            "a sunny garden celebration",
         ),
     ),
     Intent(
@@ -192,10 +271,44 @@ INTENTS = (
             "relaxing at home all day on sunday",
             "something loose and comfy for the sofa",
         ),
+        (
+            "a lazy sunday at home",
+            "relaxing on the sofa",
+            "staying in",
+            "watching films at home",
+            "a quiet day indoors",
+            "lounging around the house",
+        ),
     ),
 )
-#: How many phrasings of each intent train; the rest are held out.
+#: How many hand-written phrasings of each intent train; the rest are held out.
 TRAIN_PHRASINGS = 4
+#: Sentence frames; each takes every topic of every intent. The first
+#: :data:`TRAIN_FRAMES` train, the rest are held out whole: a held-out request
+#: wraps a known topic in a sentence the writer never saw.
+FRAMES = (
+    "something for {}",
+    "what should i wear for {}",
+    "i need an outfit for {}",
+    "help me get ready for {}",
+    "clothes for {} please",
+    "what do you suggest for {}",
+    "i am getting ready for {}",
+    "any tips on what to wear for {}",
+    "what would you pick for {}",
+    "i have nothing to wear for {}",
+    "shopping for {}, any ideas",
+    "find me something nice for {}",
+)
+#: How many frames train (the first ones); the other four are held out.
+TRAIN_FRAMES = 8
+#: The last this many training frames form the ``"validation"`` split, on
+#: which settings are chosen (trained on ``"fit"``, never on held-out data).
+VALIDATION_FRAMES = 2
+#: The splits of :func:`split_requests`.
+SPLITS = ("train", "held_out", "fit", "validation")
+#: Where a request comes from: written by hand, made from a frame, or both.
+SOURCES = ("all", "written", "framed")
 #: How a request is shown to the language model; the caption follows it.
 PROMPT_TEMPLATE = "request: {request}\ncaption:"
 
@@ -212,31 +325,53 @@ def intent_named(name: str) -> Intent:
     return INTENTS[names.index(name)]
 
 
-def split_requests(split: str) -> list[tuple[str, str]]:
+def split_requests(split: str, source: str = "all") -> list[tuple[str, str]]:
     """``(request, intent name)`` of every intent, for one split.
 
+    Each intent contributes its hand-written phrasings (the first
+    :data:`TRAIN_PHRASINGS` train, the others are held out) and its topics in
+    the sentence frames of its split (:data:`FRAMES`). No request is in both
+    ``"train"`` and ``"held_out"``; ``"fit"`` and ``"validation"`` divide
+    ``"train"``.
+
     Args:
-        split: ``"train"`` (the first :data:`TRAIN_PHRASINGS` phrasings of
-            each intent) or ``"held_out"`` (the others).
+        split: ``"train"`` (training phrasings and frames), ``"held_out"``
+            (the others), ``"fit"`` (``"train"`` without its last
+            :data:`VALIDATION_FRAMES` frames) or ``"validation"`` (those
+            frames only, no hand-written phrasing).
+        source: ``"all"``, ``"written"`` (hand-written phrasings only) or
+            ``"framed"`` (frame requests only).
 
     Returns:
-        The requests, intent by intent.
+        The requests, intent by intent, hand-written first, without repeats.
 
     Example:
         >>> split_requests("held_out")[0]
         ('a beach day is coming, what do i need', 'beach')
+        >>> len(split_requests("train")), len(split_requests("held_out"))
+        (466, 234)
+        >>> split_requests("held_out", "framed")[0][0]
+        'what would you pick for the beach'
     """
-    _checks.check_choice("split", split, ("train", "held_out"))
-    picked = (
-        slice(None, TRAIN_PHRASINGS)
-        if split == "train"
-        else slice(TRAIN_PHRASINGS, None)
-    )
-    return [
-        (request, intent.name)
-        for intent in INTENTS
-        for request in intent.phrasings[picked]
-    ]
+    _checks.check_choice("split", split, SPLITS)
+    _checks.check_choice("source", source, SOURCES)
+    fit_frames = TRAIN_FRAMES - VALIDATION_FRAMES
+    written, frames = {
+        "train": (slice(None, TRAIN_PHRASINGS), slice(None, TRAIN_FRAMES)),
+        "held_out": (slice(TRAIN_PHRASINGS, None), slice(TRAIN_FRAMES, None)),
+        "fit": (slice(None, TRAIN_PHRASINGS), slice(None, fit_frames)),
+        "validation": (slice(0), slice(fit_frames, TRAIN_FRAMES)),
+    }[split]
+    requests = {}
+    for intent in INTENTS:
+        if source != "framed":
+            for request in intent.phrasings[written]:
+                requests.setdefault(request, intent.name)
+        if source != "written":
+            for frame in FRAMES[frames]:
+                for topic in intent.topics:
+                    requests.setdefault(frame.format(topic), intent.name)
+    return list(requests.items())
 
 
 def prompt_for(request: str) -> str:
@@ -266,6 +401,22 @@ def allowed_captions(intent: Intent) -> list[str]:
         for tone in intent.tones
         for width in intent.widths
     ]
+
+
+def valid_captions() -> list[str]:
+    """Every caption that some intent allows, in table order, each once.
+
+    The writer's constrained choice (:func:`choose_captions`) picks among
+    these: an answer outside them is wrong for every request.
+
+    Example:
+        >>> captions_ok = valid_captions()
+        >>> len(captions_ok), captions_ok[0]
+        (19, 'a light narrow sandal')
+    """
+    return list(
+        dict.fromkeys(text for intent in INTENTS for text in allowed_captions(intent))
+    )
 
 
 def make_pairs(per_request: int = 8, split: str = "train", seed: int = 0):
@@ -384,8 +535,8 @@ def nearest_request_captions(train_pairs, requests) -> list[str]:
     return [first[prompts[i]] for i in similarity.argmax(axis=1)]
 
 
-#: Row length for fine-tuning (the longest prompt + caption is 93 characters).
-PAIR_LENGTH = 96
+#: Row length for fine-tuning (the longest prompt + caption is 104 characters).
+PAIR_LENGTH = 112
 
 
 def write_captions(model, tokenizer, requests, max_new_tokens: int = 40) -> list[str]:
@@ -406,8 +557,57 @@ def write_captions(model, tokenizer, requests, max_new_tokens: int = 40) -> list
     prompts = [prompt_for(r) for r in requests]
     return [
         text.strip()
-        for text in greedy_complete(model, tokenizer, prompts, max_new_tokens)
+        for text in greedy_complete(
+            model, tokenizer, prompts, max_new_tokens, verbose=False
+        )
     ]
+
+
+def choose_captions(
+    model, tokenizer, requests, candidates=None, batch_size: int = 256
+) -> list[str]:
+    r"""The language model's most likely caption for each request, among a few.
+
+    Decoding constrained to the valid captions: each candidate is scored as
+    the completion ``" " + caption + "\n"`` of the request's prompt
+    (:func:`prompt_for`) by its total log-probability under ``model``
+    (:func:`keras_gen.finetune.completion_log_probs`), and the best one is
+    returned. Every answer is a caption some intent allows; what the model
+    decides is *which*.
+
+    Args:
+        model: A :class:`~keras_gen.transformer.GPT`.
+        tokenizer: Its tokenizer.
+        requests: Request strings.
+        candidates: Captions to choose from; default :func:`valid_captions`.
+        batch_size: Rows per forward pass.
+
+    Returns:
+        One caption per request.
+
+    Raises:
+        ValueError: No request or no candidate.
+    """
+    from keras_gen.finetune import completion_log_probs
+
+    candidates = valid_captions() if candidates is None else list(candidates)
+    requests = list(requests)
+    if not candidates or not requests:
+        raise ValueError(
+            "Expected at least one request and one candidate caption. Received: "
+            f"{len(requests)} requests, {len(candidates)} candidates"
+        )
+    pairs = [
+        (prompt_for(request), f" {text}\n")
+        for request in requests
+        for text in candidates
+    ]
+    length = max(len(tokenizer.encode(p + c)) for p, c in pairs)
+    log_probs, _ = completion_log_probs(
+        model, tokenizer, pairs, length, batch_size=batch_size
+    )  # (len(requests) * len(candidates),)
+    best = np.asarray(log_probs).reshape(len(requests), len(candidates)).argmax(1)
+    return [candidates[i] for i in best]
 
 
 def finetune_writer(
@@ -419,6 +619,7 @@ def finetune_writer(
     learning_rate: float = 5e-4,
     seed: int = 0,
     log_every: int | None = None,
+    split: str = "train",
 ):
     """Fine-tune ``model`` in place on :func:`make_pairs` (loss on the caption).
 
@@ -435,13 +636,15 @@ def finetune_writer(
         seed: Seed of the pairs and of the training.
         log_every: Passed to ``finetune_lm`` (the loss is logged every this
             many steps; exactly ``steps`` are trained).
+        split: The requests trained on: ``"train"``, or ``"fit"`` to choose
+            settings on ``"validation"``.
 
     Returns:
         ``(history, pairs)``: the ``fit`` history and the training pairs.
     """
     from keras_gen.finetune import finetune_lm, prompt_completion_arrays
 
-    pairs = make_pairs(per_request, "train", seed)
+    pairs = make_pairs(per_request, split, seed)
     length = min(PAIR_LENGTH, int(model.context_length))
     inputs, targets, weights = prompt_completion_arrays(tokenizer, pairs, length)
     history = finetune_lm(
