@@ -9,7 +9,7 @@ keras_gen's quality classifier (``load_classifier("fashion_mnist")``, cached)
 assigns to the prompted class. Chance is 10%. It also prints the train and
 sampling times (noisy on a shared machine).
 
-This is a smoke test of the foundation of notebook 11, not its result: the
+This is a smoke test of the foundation of notebook 12, not its result: the
 notebook's model trains longer and on latents.
 
 Usage:

@@ -1,4 +1,4 @@
-"""Notebook 11, section 5's headline numbers: the shipped GPT writes captions.
+"""Notebook 12, section 5's headline numbers: the shipped GPT writes captions.
 
     PYTHONPATH=. .venv/bin/python benchmarks/prompt_writer.py [--steps 150]
 

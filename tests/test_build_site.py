@@ -11,7 +11,7 @@ _spec = importlib.util.spec_from_file_location(
 build_site = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(build_site)
 
-ON_SITE = {"10_llm_impact.ipynb", "11_synergy.ipynb"}
+ON_SITE = {"10_llm_impact.ipynb", "12_synergy.ipynb"}
 
 
 def test_sections_ignore_hash_lines_inside_code():
@@ -24,11 +24,11 @@ def test_sections_ignore_hash_lines_inside_code():
 
 def test_notebook_links_point_at_pages_and_repo_files_lose_their_link():
     text = (
-        "See [11](11_synergy.ipynb), [part](11_synergy.ipynb#Part-2), "
+        "See [11](12_synergy.ipynb), [part](12_synergy.ipynb#Part-2), "
         "[code](../keras_gen/gan.py), [web](https://keras.io) and [top](#top)."
     )
     assert build_site.rewrite_notebook_links(text, ON_SITE) == (
-        "See [11](../11_synergy/), [part](../11_synergy/#Part-2), "
+        "See [11](../12_synergy/), [part](../12_synergy/#Part-2), "
         "code, [web](https://keras.io) and [top](#top)."
     )
 
@@ -44,7 +44,7 @@ def test_widget_output_becomes_a_note_and_the_copy_only_changes(tmp_path):
     notebook = {
         "cells": [
             {"cell_type": "markdown", "metadata": {},
-             "source": "[x](11_synergy.ipynb)"},
+             "source": "[x](12_synergy.ipynb)"},
             {
                 "cell_type": "code", "metadata": {}, "execution_count": 1,
                 "source": "interact(f)",
@@ -68,7 +68,7 @@ def test_widget_output_becomes_a_note_and_the_copy_only_changes(tmp_path):
     assert "widgets" not in copied["metadata"]
     html = copied["cells"][1]["outputs"][0]["data"]["text/html"]
     assert build_site.WIDGET_NOTE_CLASS in html and "needs Jupyter" in html
-    assert copied["cells"][0]["source"] == "[x](../11_synergy/)"
+    assert copied["cells"][0]["source"] == "[x](../12_synergy/)"
 
 
 def test_repeated_heading_ids_are_numbered_like_the_table_of_contents(tmp_path):

@@ -1,7 +1,7 @@
 """The package's shape, checked by reading its imports (no module is imported).
 
 The flat core (notebooks 00-08 and what they share) sits in ``keras_gen/``; each
-application of notebooks 09-11 has a folder of its own. Four rules keep that
+application of notebooks 09-12 has a folder of its own. Four rules keep that
 shape readable, and a fifth keeps private names private:
 
 1. nothing in the flat core imports an application folder (the command line,

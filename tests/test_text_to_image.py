@@ -248,7 +248,7 @@ def test_shipped_model_is_small_documented_and_as_good_as_its_card():
     # within one image in a hundred (float noise between machines). The class
     # rows need the judge of keras_gen.classifier, which each machine trains
     # for itself on first use and which is not bit-identical across machines
-    # (notebook 11's full run: real test images 91.2% against the card's
+    # (notebook 12's full run: real test images 91.2% against the card's
     # 90.9%, the same images), so the class rows get a few points of room.
     check = card["check"]
     measured = text_to_image.measure(

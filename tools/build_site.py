@@ -5,8 +5,8 @@ page and the README page are cut from README.md, and each notebook page is
 the notebook as `make notebooks` stored it (never re-executed). The notebooks
 are copied into a build folder first, and only the copies change:
 
-- a link from one notebook to another (`11_synergy.ipynb`) becomes a link to
-  that notebook's page (`../11_synergy/`); a link to a file of the repository
+- a link from one notebook to another (`12_synergy.ipynb`) becomes a link to
+  that notebook's page (`../12_synergy/`); a link to a file of the repository
   that is not on the site keeps its text and loses its link;
 - a widget output (notebook 06's sliders), which no static page can run, is
   replaced by a note saying that the live version needs Jupyter and where the

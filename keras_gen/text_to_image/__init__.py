@@ -1,4 +1,4 @@
-"""Text to image, notebook 11: Stable Diffusion in miniature.
+"""Text to image, notebook 12: Stable Diffusion in miniature.
 
 - ``model``: the text-to-image model (latent diffusion conditioned on a caption),
   its shipped folder and its measures (``keras-gen imagine``).

@@ -1,6 +1,6 @@
 """Shopping requests in plain English, and the captions that answer them.
 
-Notebook 11's last step lets the language model write the image model's
+Notebook 12's last step lets the language model write the image model's
 prompt: a request such as ``"something for the beach"`` becomes a caption of
 :mod:`keras_gen.text_to_image.captions` (``"a light narrow sandal"``), which the
 text-to-image model draws. This module makes the (request, caption) pairs to

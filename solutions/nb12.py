@@ -1,4 +1,4 @@
-"""Solutions to the exercises of notebook 11 (diffusion and text to image)."""
+"""Solutions to the exercises of notebook 12 (diffusion and text to image)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from keras_gen.text_to_image import captions
 
 
 def x0_and_eps_from_v(x_t, v, abar: float):
-    """Exercise 11.1: the clean image and the noise from a v prediction.
+    """Exercise 12.1: the clean image and the noise from a v prediction.
 
     With ``x_t = a x_0 + s eps`` and ``v = a eps - s x_0`` (``a = sqrt(abar)``,
     ``s = sqrt(1 - abar)``, so ``a^2 + s^2 = 1``)::
@@ -42,7 +42,7 @@ def x0_and_eps_from_v(x_t, v, abar: float):
 
 
 def largest_coefficients(abar: float) -> dict:
-    """Exercise 11.1: the largest weight each prediction needs to rebuild ``x_0``.
+    """Exercise 12.1: the largest weight each prediction needs to rebuild ``x_0``.
 
     Returns:
         ``{"v": max(sqrt(abar), sqrt(1 - abar)), "epsilon": 1 / sqrt(abar)}``.
@@ -59,7 +59,7 @@ def largest_coefficients(abar: float) -> dict:
 
 
 def choose_guidance(sweep, target: float = 0.9) -> dict:
-    """Exercise 11.2: the smallest guidance scale whose adherence meets ``target``.
+    """Exercise 12.2: the smallest guidance scale whose adherence meets ``target``.
 
     Args:
         sweep: Rows of :func:`keras_gen.text_to_image.model.guidance_sweep` (each
@@ -97,7 +97,7 @@ def choose_guidance(sweep, target: float = 0.9) -> dict:
 
 
 def combination_counts(images, labels) -> dict:
-    """Exercise 11.3: images per (label, tone, width), measured on the images.
+    """Exercise 12.3: images per (label, tone, width), measured on the images.
 
     Args:
         images: Float images in [-1, 1], ``(n, 28, 28[, 1])``.

@@ -1,4 +1,4 @@
-"""Exercise 11.4: choosing among the 40 captions always gives a valid caption."""
+"""Exercise 12.4: choosing among the 40 captions always gives a valid caption."""
 
 import keras
 import pytest
@@ -6,7 +6,7 @@ import pytest
 from keras_gen.text_to_image import captions, wishes
 from keras_gen.tokenizers import CharTokenizer
 from keras_gen.transformer import build_gpt
-from solutions import nb11_prompt_writer as sol
+from solutions import nb12_prompt_writer as sol
 
 
 def _tiny():

@@ -1,6 +1,6 @@
-"""Solution to Exercise 11.4 (notebook 11, section 5: the LLM writes the prompt).
+"""Solution to Exercise 12.4 (notebook 12, section 5: the LLM writes the prompt).
 
-Run ``python -m solutions.nb11_prompt_writer`` to fine-tune the shipped GPT
+Run ``python -m solutions.nb12_prompt_writer`` to fine-tune the shipped GPT
 as the notebook does and compare, on the held-out requests, free writing,
 choosing among the 19 valid captions (the notebook's writer,
 :func:`keras_gen.text_to_image.wishes.choose_captions`) and choosing among
@@ -23,7 +23,7 @@ def all_captions() -> list[str]:
 
 
 def choose_captions(model, tokenizer, requests, candidates=None) -> list[str]:
-    """Exercise 11.4: the most likely of all 40 captions for each request.
+    """Exercise 12.4: the most likely of all 40 captions for each request.
 
     :func:`keras_gen.text_to_image.wishes.choose_captions` (each candidate
     scored by its total log-probability as the completion of the request's
