@@ -82,7 +82,8 @@ bench:
 # The models that ship in data/pretrained/: the GPT (pydoc-char-gpt, about
 # 30 minutes), the SMILES GPT (moses-smiles-gpt), the fashion designer
 # (a conditional VAE), the help desk (helpdesk-chat, the GPT fine-tuned on
-# chat turns; it needs pydoc-char-gpt) and the text-to-image model (latent
+# chat turns; it needs pydoc-char-gpt), the sales analyst (sales-analyst, the
+# GPT fine-tuned to write queries) and the text-to-image model (latent
 # diffusion, 45 minutes on a shared 2-core machine). Same seeds and
 # steps, same weights; each card.json records its command and its measured
 # numbers (tools/course.py lists the commands).

@@ -170,3 +170,24 @@ def test_summary_states_only_computed_values():
 
 def test_make_tables_test_set_is_benchmark_tables():
     assert evaluation.held_out_sets(0.02)["seen"][0].table in make_tables(100, seed=1)
+
+
+def test_train_analyst_checks_out_before_any_work(tmp_path, monkeypatch, capsys):
+    import sys
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "tools"))
+    sys.modules.pop("train_analyst", None)
+    import train_analyst
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started before --out was checked")
+
+    monkeypatch.setattr(train_analyst, "finetune_analyst", no_work)
+    monkeypatch.setattr(train_analyst, "load_pretrained", no_work)
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "thesis.tex").write_text("years of work")
+    with pytest.raises(SystemExit) as exit_:
+        train_analyst.main(["--out", str(tmp_path / "taken")])
+    assert exit_.value.code == 2
+    assert "thesis.tex" in capsys.readouterr().err
