@@ -25,8 +25,11 @@ prints:
    to ``--plot``.
 
 Usage:
-    PYTHONPATH=. .venv/bin/python benchmarks/analyst.py [--scaling-steps 40 100]
+    PYTHONPATH=. .venv/bin/python benchmarks/analyst.py
+        [--part all|answers|summaries|scaling] [--scaling-steps 40 100]
         [--plot benchmarks/analyst_scaling.png] [--quick]
+
+(``--part`` runs one part alone, e.g. side by side on two cores.)
 """
 
 from __future__ import annotations
@@ -77,20 +80,57 @@ def plot_scaling(points, baseline, path):
     return path
 
 
+def scaling(step_list, plot_path, sets, baseline) -> None:
+    """Fresh fine-tunes for each step count, then the shipped model; the plot."""
+    phrasings = sets["phrasings"]
+    points = []
+    for steps in sorted(step_list):
+        fresh, tok, seconds, _, _ = finetune_analyst(steps)
+        values, _ = evaluation.analyst_values(fresh, tok, phrasings)
+        accuracy = evaluation.score(values, phrasings)["accuracy"]
+        points.append((steps, accuracy))
+        print(f"scaling: {steps:4d} steps ({seconds:.0f} s) {accuracy:6.1%}",
+              flush=True)
+    shipped = load_analyst()  # loaded last: it may still be training meanwhile
+    values, _ = evaluation.analyst_values(shipped.model, shipped.tokenizer,
+                                          phrasings)
+    points.append((shipped.card["steps"], evaluation.score(values, phrasings)[
+        "accuracy"]))
+    print(f"scaling: {shipped.card['steps']:4d} steps (shipped) {points[-1][1]:6.1%}")
+    line = evaluation.score(evaluation.baseline_values(baseline, phrasings),
+                            phrasings)["accuracy"]
+    print(f"scaling: keyword baseline {line:6.1%}; figure "
+          f"{plot_scaling(points, line, plot_path)}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scaling-steps", type=int, nargs="*", default=[40, 100])
     parser.add_argument("--plot", default="benchmarks/analyst_scaling.png")
+    parser.add_argument("--part", choices=("all", "answers", "summaries", "scaling"),
+                        default="all",
+                        help="answers (1-2), summaries (3), scaling (4), or all")
     parser.add_argument("--quick", action="store_true",
                         help="5%% of the questions, 10 tables, no scaling runs")
     args = parser.parse_args(argv)
     scale = 0.05 if args.quick else 1.0
-
-    shipped = load_analyst()
-    model, tokenizer = shipped.model, shipped.tokenizer
     baseline = KeywordBaseline(evaluation.training_questions())
     sets = evaluation.held_out_sets(scale)
     print(build_record()["machine"], flush=True)
+    if args.part in ("all", "answers"):
+        answers(sets, baseline)
+    if args.part in ("all", "summaries"):
+        shipped = load_analyst()
+        summaries(shipped.model, shipped.tokenizer, args.quick)
+    if args.part in ("all", "scaling") and not args.quick and args.scaling_steps:
+        scaling(args.scaling_steps, args.plot, sets, baseline)
+    return 0
+
+
+def answers(sets, baseline) -> None:
+    """Parts 1-2: answer accuracy by split and kind, and the routes taken."""
+    shipped = load_analyst()
+    model, tokenizer = shipped.model, shipped.tokenizer
     print(f"shipped analyst: {shipped.card['steps']} steps; held-out tables: "
           f"make_tables(100, seed=1)")
     print(f"{'questions':22s} {'n':>4s} {'analyst':>8s} {'written':>8s} "
@@ -98,14 +138,14 @@ def main(argv=None) -> int:
     routes = {}
     detail = {}
     for split, questions in sets.items():
-        values, answers = evaluation.analyst_values(model, tokenizer, questions)
-        written = [a.value if a.route == "written" else None for a in answers]
+        values, given = evaluation.analyst_values(model, tokenizer, questions)
+        written = [a.value if a.route == "written" else None for a in given]
         ours = evaluation.score(values, questions)
         mine = evaluation.score(written, questions)
         theirs = evaluation.score(evaluation.baseline_values(baseline, questions),
                                   questions)
         detail[split] = (ours, theirs)
-        for route, n in evaluation.route_counts(answers).items():
+        for route, n in evaluation.route_counts(given).items():
             routes[route] = routes.get(route, 0) + n
         print(f"{split:22s} {len(questions):4d} {ours['accuracy']:8.1%} "
               f"{mine['accuracy']:8.1%} {theirs['accuracy']:8.1%}", flush=True)
@@ -116,18 +156,23 @@ def main(argv=None) -> int:
             other = theirs["by_kind"][kind][0]
             print(f"  {kind:16s} {right:3d}/{n:3d} {right / n:6.1%}   "
                   f"{other:3d}/{n:3d} {other / n:6.1%}")
+    print(f"answers by route: {routes}")
 
-    test_tables = tables.make_tables(10 if args.quick else 100, seed=1)
-    summaries, answers = code_summaries(model, tokenizer, test_tables)
-    for per_table in answers:
+
+def summaries(model, tokenizer, quick: bool) -> None:
+    """Part 3: summaries from executed queries, fact-checked, and their routes."""
+    routes = {}
+    test_tables = tables.make_tables(10 if quick else 100, seed=1)
+    texts, given = code_summaries(model, tokenizer, test_tables)
+    for per_table in given:
         for answer in per_table.values():
             routes[answer.route] = routes.get(answer.route, 0) + 1
-    ours = factcheck.score_summaries(summaries, test_tables)
+    ours = factcheck.score_summaries(texts, test_tables)
     ends = factcheck.score_summaries(
         [tables.endpoints_summary(t) for t in test_tables], test_tables
     )
-    print(f"answers by route (all questions above and the summaries' "
-          f"{sum(len(a) for a in answers)}): {routes}")
+    print(f"the summaries' {sum(len(a) for a in given)} answers by route: "
+          f"{routes}")
     print(f"summaries of {len(test_tables)} held-out tables: facts right / all "
           "right / complete")
     print(f"  from executed queries   {ours['fact_accuracy']:6.1%} "
@@ -135,25 +180,7 @@ def main(argv=None) -> int:
     print(f"  endpoints template      {ends['fact_accuracy']:6.1%} "
           f"{ends['all_right']:6.1%} {ends['complete']:6.1%}")
     print(f"  direct writer (quoted)  {DIRECT_WRITER_FACTS:6.1%}")
-    print(f"  example: {summaries[0]}")
-
-    if args.quick or not args.scaling_steps:
-        return 0
-    phrasings = sets["phrasings"]
-    points = []
-    for steps in sorted(args.scaling_steps):
-        fresh, tok, seconds, _, _ = finetune_analyst(steps)
-        values, _ = evaluation.analyst_values(fresh, tok, phrasings)
-        accuracy = evaluation.score(values, phrasings)["accuracy"]
-        points.append((steps, accuracy))
-        print(f"scaling: {steps:4d} steps ({seconds:.0f} s) {accuracy:6.1%}",
-              flush=True)
-    points.append((shipped.card["steps"], detail["phrasings"][0]["accuracy"]))
-    print(f"scaling: {shipped.card['steps']:4d} steps (shipped) {points[-1][1]:6.1%}")
-    line = detail["phrasings"][1]["accuracy"]
-    print(f"scaling: keyword baseline {line:6.1%}; figure "
-          f"{plot_scaling(points, line, args.plot)}")
-    return 0
+    print(f"  example: {texts[0]}")
 
 
 if __name__ == "__main__":
