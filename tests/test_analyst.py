@@ -191,3 +191,13 @@ def test_train_analyst_checks_out_before_any_work(tmp_path, monkeypatch, capsys)
         train_analyst.main(["--out", str(tmp_path / "taken")])
     assert exit_.value.code == 2
     assert "thesis.tex" in capsys.readouterr().err
+
+
+def test_a_name_missing_from_the_table_is_not_answered_about_another():
+    assert analyst._asks_for_a_missing_name(
+        "value West May", "what did the West sell in May?", TABLE)
+    # The model misspelled a name the question does not use: retry.
+    assert not analyst._asks_for_a_missing_name(
+        "value Nort Feb", "what did the North sell in Feb?", TABLE)
+    assert not analyst._asks_for_a_missing_name(
+        "total March", "total sales in March", TABLE)  # the table's Mar

@@ -11,7 +11,9 @@ runs on the table.
 :func:`answer_questions` answers in up to two tries:
 
 1. **written**: greedy decoding, free (the model may write anything);
-2. **constrained**: if that query fails to run on the table, or returns the
+2. **constrained**: if that query fails to run on the table (unless it names
+   a region or month that the question names too and the table lacks: then
+   no query can answer, and the answer says why), or returns the
    wrong type (a number where a region was asked for), the model decodes
    again held to a prefix tree of the queries that do run on this table (and
    return that type), character by character, so it can only write one of
@@ -27,6 +29,7 @@ set of questions: every number in it was computed by a query the model wrote.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import numpy as np
 
@@ -214,6 +217,23 @@ def constrained_queries(model, tokenizer, prompts, choices, batch_size: int = 64
     return prefixes
 
 
+def _asks_for_a_missing_name(query: str, question: str, table: SalesTable) -> bool:
+    """Whether the query names a name the table lacks that the question names.
+
+    Then no query can answer (the user asked about a region or month that is
+    not there), and a retry would answer about another name instead. Names
+    are matched as typed (capitalized); a month's full name counts as the
+    table's month (``March`` for ``Mar``).
+    """
+    from keras_gen.summaries.questions import FULL_MONTHS
+
+    said = set(re.findall(r"[A-Za-z]+", question))  # as typed: names capitalized
+    known = set(table.regions + table.months) | {"first", "last"}
+    known |= {FULL_MONTHS[m] for m in table.months if m in FULL_MONTHS}
+    names = query.split()[1:]
+    return any(w[:1].isupper() and w not in known and w in said for w in names)
+
+
 def answer_questions(
     model, tokenizer, questions, tables, expect=None, retry: bool = True
 ) -> list[Answer]:
@@ -254,7 +274,8 @@ def answer_questions(
             answers[i] = Answer(questions[i], query.strip(), value, "written", query)
         except QueryError as error:
             answers[i] = Answer(questions[i], None, None, "none", query, str(error))
-            rejected.append(i)
+            if not _asks_for_a_missing_name(query, questions[i], tables[i]):
+                rejected.append(i)
     if retry and rejected:
         choices = [[q for q in valid_queries(tables[i])
                     if expect[i] is None or query_type(q) == expect[i]]
