@@ -83,8 +83,9 @@ bench:
 # 30 minutes), the SMILES GPT (moses-smiles-gpt), the fashion designer
 # (a conditional VAE), the help desk (helpdesk-chat, the GPT fine-tuned on
 # chat turns; it needs pydoc-char-gpt), the help desk's retriever
-# (helpdesk-retriever, the GPT body fine-tuned as a sentence encoder) and
-# the text-to-image model (latent diffusion, 45 minutes on a shared 2-core
+# (helpdesk-retriever, the GPT body fine-tuned as a sentence encoder), the
+# sales analyst (sales-analyst, the GPT fine-tuned to write queries) and the
+# text-to-image model (latent diffusion, 45 minutes on a shared 2-core
 # machine). Same seeds and
 # steps, same weights; each card.json records its command and its measured
 # numbers (tools/course.py lists the commands).

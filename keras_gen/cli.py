@@ -15,6 +15,7 @@ Examples:
     keras-gen chat --once "how do I stop a loop early"
     keras-gen imagine --prompt "a dark ankle boot" --out grid.png --n 16 \
         --guidance 3 --seed 0            # the text-to-image model draws it
+    keras-gen ask --table sales.csv "which region grew most?"   # the analyst
 """
 
 from __future__ import annotations
@@ -491,6 +492,57 @@ def _chat_message(message: str) -> str:
     return message
 
 
+def run_ask(args) -> int:
+    """The ``ask`` command: the analyst writes a query, the query runs.
+
+    Prints the table (when it is the demo one), the answer, and the query that
+    computed it; says when the first query failed and the constrained retry
+    answered, or when nothing could be computed.
+    """
+    _quiet_tensorflow()
+    from keras_gen.summaries.analyst import (
+        ANALYST_MODEL_DIR,
+        MAX_QUESTION_CHARS,
+        answer_questions,
+        load_analyst,
+    )
+    from keras_gen.summaries.tablefile import read_table
+    from keras_gen.summaries.tables import make_tables, render_table
+
+    question = _chat_message(" ".join(args.question.split()))
+    if not question or len(question) > MAX_QUESTION_CHARS:
+        raise ValueError(
+            f"Expected a question of 1 to {MAX_QUESTION_CHARS} characters. "
+            f"Received: {len(question)} characters. Ask one short question."
+        )
+    if args.table is None:
+        table = make_tables(1, seed=1)[0]
+        print("No --table given: the demo table (make_tables(1, seed=1)):")
+        print(render_table(table).rsplit("\n", 1)[0])
+    else:
+        table = read_table(args.table)
+    folder = ANALYST_MODEL_DIR if args.model is None else args.model
+    with _reading(
+        "the model folder", folder,
+        "Restore it (git checkout data/pretrained) or run tools/train_analyst.py.",
+    ):
+        loaded = load_analyst(folder)
+    with _naming_the_model(folder):
+        answer = answer_questions(loaded.model, loaded.tokenizer, [question],
+                                  [table])[0]
+    print(f"Answer: {answer.text}")
+    if answer.route == "written":
+        print(f"Code: {answer.query}")
+    elif answer.route == "constrained":
+        print(f"Code: {answer.query}  (fallback: the first query, "
+              f"{answer.first_try.strip()!r}, did not run; retried held to the "
+              "queries valid on this table)")
+    else:
+        print(f"Code: none ran (first query {answer.first_try.strip()!r}: "
+              f"{answer.error})")
+    return 0
+
+
 def run_imagine(args) -> int:
     """Draw ``args.n`` images of ``args.prompt`` into a PNG grid (``imagine``)."""
     n = check_int("n", args.n, minimum=1, maximum=256)
@@ -684,6 +736,24 @@ def build_parser() -> argparse.ArgumentParser:
             "(default: the shipped one)"
         ),
     )
+    ask = commands.add_parser(
+        "ask",
+        help="ask a question about a sales table; the analyst writes and runs a query",
+        description="The sales analyst: a fine-tuned GPT turns the question into "
+        "one query of keras_gen.summaries.queries, which runs on the table; the "
+        "answer is what the query returned, printed with the query. Without "
+        "--table it answers about a demo table, which it prints first.",
+    )
+    ask.add_argument("question", help='e.g. "which region grew most?"')
+    ask.add_argument(
+        "--table", default=None,
+        help="CSV file: header region,Jan,Feb,...; one row per region "
+        "(default: a demo table)",
+    )
+    ask.add_argument(
+        "--model", default=None,
+        help="a folder saved by keras_gen (default: the shipped sales-analyst)",
+    )
     doctor.add_parser(commands)
     return parser
 
@@ -743,6 +813,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_chat(args)
         if args.command == "imagine":
             return run_imagine(args)
+        if args.command == "ask":
+            return run_ask(args)
         if args.command == "doctor":
             _quiet_tensorflow()  # the doctor imports TensorFlow to list devices
             return doctor.main(args)

@@ -57,6 +57,7 @@ PRETRAINED = [
     ["tools/train_designer.py", "--kind", "cvae", "--steps", "12000"],
     ["tools/train_helpdesk_chat.py", "--steps", "300"],
     ["tools/train_helpdesk_retriever.py", "--steps", "200"],
+    ["tools/train_analyst.py", "--steps", "300"],
     [
         "tools/train_text_to_image.py",
         "--ae-steps", "3000", "--steps", "6000", "--encoder", "gpt",
