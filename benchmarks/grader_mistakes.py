@@ -18,7 +18,9 @@ the answer was written from), for
     "picked";
   * baselines: the most common kind of the fine-tuning answers, and a rule
     that diffs the answer's syntax tree against the reference's
-    (:func:`keras_gen.grading.mistakes.diff_rule`).
+    (:func:`keras_gen.grading.mistakes.diff_rule`);
+  * the two together: the rule where it sees exactly one kind of edit, the
+    picked namer elsewhere (:func:`keras_gen.grading.mistakes.rule_or_namer`).
 
 Same seed, same numbers (CPU, same library versions); times depend on the
 machine.
@@ -101,16 +103,21 @@ def main():
         print(f"{row}: {args.steps} steps of 16 in "
               f"{time.perf_counter() - clock:.0f} s (predictions included)")
     picked = max(model_rows, key=lambda r: accuracy(cal, named[r][0]))
+    named["rule where it sees one edit, else namer"] = [
+        [mistakes.rule_or_namer(a.answer, a.reference, k)
+         for a, k in zip(s, picked_kinds, strict=True)]
+        for s, picked_kinds in zip((cal, test), named[picked], strict=True)
+    ]
 
     from_ref = [a.written_from == a.reference for a in test]
-    print(f"\n{'mistake named by':36s} {'calib.':>6s} {'test':>6s} "
+    print(f"\n{'mistake named by':42s} {'calib.':>6s} {'test':>6s} "
           f"{'from ref.':>9s} {'from rewrite':>12s}")
     for row, (c, t) in named.items():
         parts = [accuracy([a for a, r in zip(test, from_ref, strict=True) if r == f],
                           [k for k, r in zip(t, from_ref, strict=True) if r == f])
                  for f in (True, False)]
         label = row + (" (picked)" if row == picked else "")
-        print(f"{label:36s} {accuracy(cal, c):6.3f} {accuracy(test, t):6.3f} "
+        print(f"{label:42s} {accuracy(cal, c):6.3f} {accuracy(test, t):6.3f} "
               f"{parts[0]:9.3f} {parts[1]:12.3f}")
     rule = "diff against the reference"
     print(f"\ntest accuracy by kind: {picked} | {rule}")

@@ -67,6 +67,14 @@ def test_diff_rule_names_each_kind():
     assert rule("len(xs)", "len(xs)") == "off_by_one"
     with pytest.raises(ValueError, match="default to be one of"):
         rule("len(xs)", "len(xs)", default="typo")
+    assert mistakes.diff_kinds("len(xs) + 1", "len(xs)") == (
+        "off_by_one", "wrong_operator")
+    assert mistakes.rule_or_namer("len(xs) + 1", "len(xs)", "off_by_one") == (
+        "off_by_one")
+    assert mistakes.rule_or_namer("len(ys)", "len(xs)", "off_by_one") == (
+        "wrong_variable")
+    with pytest.raises(ValueError, match="named to be one of"):
+        mistakes.rule_or_namer("len(ys)", "len(xs)", "typo")
 
 
 def test_diff_rule_is_right_on_edits_of_the_reference_only(made):

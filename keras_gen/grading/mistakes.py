@@ -19,7 +19,8 @@ needs next. This module asks a model for that:
   :class:`keras_gen.finetune.GPTClassifier` with one class per kind;
 * :func:`diff_rule`: the baseline, a rule that compares the answer's syntax
   tree with the reference's (names, then calls, then numbers, then
-  operators);
+  operators; :func:`diff_kinds`), and :func:`rule_or_namer`, the rule where
+  it sees one edit and the namer elsewhere;
 * :func:`write_hint`: the hint shown to the learner, from the kind and the
   run's own words.
 """
@@ -335,46 +336,81 @@ def _shape(code: str):
 _BOUNDARY = ({"Gt", "GtE"}, {"Lt", "LtE"})
 
 
-def diff_rule(answer: str, reference: str, default: str = "off_by_one") -> str:
-    """The baseline: name the mistake from how the answer differs from the reference.
+def diff_kinds(answer: str, reference: str) -> tuple[str, ...]:
+    """Every kind of difference between the answer's syntax tree and the reference's.
 
-    Compares the two syntax trees in this order: the variables read
-    (``wrong_variable``), the functions, methods and slices used
-    (``wrong_method``), the integers (``off_by_one``), the operators
-    (``off_by_one`` for ``>`` against ``>=``, else ``wrong_operator``).
-    With no difference found, or an answer that does not parse, it says
-    ``default`` (choose the most common kind of the fine-tuning answers).
-    It is fooled when
-    the learner wrote the answer another way (``sorted(xs)[-2]`` for
-    ``max(xs)`` differs in its calls, so it says ``wrong_method``).
+    In this order: the variables read (``wrong_variable``), the functions,
+    methods and slices used (``wrong_method``), the integers
+    (``off_by_one``), the operators (``off_by_one`` for ``>`` against
+    ``>=``, else ``wrong_operator``). An answer made by one edit of the
+    reference shows one kind; one written another way (``sorted(xs)[-2]``
+    for ``max(xs)``) shows several, or a misleading one. ``()``: no
+    difference found, or a side does not parse.
 
     Example:
-        >>> diff_rule("max(ys)", "max(xs)"), diff_rule("xs[-4:]", "xs[-3:]")
-        ('wrong_variable', 'off_by_one')
-        >>> diff_rule("[x for x in xs if x >= 3]", "[x for x in xs if x > 3]")
-        'off_by_one'
-        >>> diff_rule("sorted(xs)[-2]", "max(xs)")
-        'wrong_method'
+        >>> diff_kinds("max(ys)", "max(xs)"), diff_kinds("xs[-4:]", "xs[-3:]")
+        (('wrong_variable',), ('off_by_one',))
+        >>> diff_kinds("[x for x in xs if x >= 3]", "[x for x in xs if x > 3]")
+        ('off_by_one',)
+        >>> diff_kinds("sorted(ys)[-2]", "max(xs)")
+        ('wrong_variable', 'wrong_method', 'off_by_one', 'wrong_operator')
     """
-    if default not in MISTAKE_KINDS:
-        raise ValueError(
-            f"Expected default to be one of {MISTAKE_KINDS}. Received: {default!r}"
-        )
     got, want = _shape(answer), _shape(reference)
     if got is None or want is None:
-        return default
+        return ()
     (names, calls, numbers, ops), (names0, calls0, numbers0, ops0) = got, want
+    kinds = []
     if names != names0:
-        return "wrong_variable"
+        kinds.append("wrong_variable")
     if calls != calls0:
-        return "wrong_method"
+        kinds.append("wrong_method")
     if numbers != numbers0:
-        return "off_by_one"
+        kinds.append("off_by_one")
     if ops != ops0:
         changed = set((ops - ops0) + (ops0 - ops))
         boundary = any(changed <= b for b in _BOUNDARY)
-        return "off_by_one" if boundary else "wrong_operator"
-    return default
+        kinds.append("off_by_one" if boundary else "wrong_operator")
+    return tuple(dict.fromkeys(kinds))
+
+
+def _check_kind(name: str, kind: str) -> str:
+    if kind not in MISTAKE_KINDS:
+        raise ValueError(
+            f"Expected {name} to be one of {MISTAKE_KINDS}. Received: {kind!r}"
+        )
+    return kind
+
+
+def diff_rule(answer: str, reference: str, default: str = "off_by_one") -> str:
+    """The baseline: the first kind of :func:`diff_kinds`, else ``default``.
+
+    With no difference found, or an answer that does not parse, it says
+    ``default`` (choose the most common kind of the fine-tuning answers).
+    It is fooled when the learner wrote the answer another way
+    (``sorted(xs)[-2]`` for ``max(xs)`` differs in its calls, so it says
+    ``wrong_method``).
+
+    Example:
+        >>> diff_rule("max(ys)", "max(xs)"), diff_rule("sorted(xs)[-2]", "max(xs)")
+        ('wrong_variable', 'wrong_method')
+    """
+    _check_kind("default", default)
+    kinds = diff_kinds(answer, reference)
+    return kinds[0] if kinds else default
+
+
+def rule_or_namer(answer: str, reference: str, named: str) -> str:
+    """The rule where it sees exactly one kind of edit, else the namer's kind.
+
+    Example:
+        >>> rule_or_namer("max(ys)", "max(xs)", named="wrong_method")
+        'wrong_variable'
+        >>> rule_or_namer("sorted(xs)[-2]", "max(xs)", named="off_by_one")
+        'off_by_one'
+    """
+    _check_kind("named", named)
+    kinds = diff_kinds(answer, reference)
+    return kinds[0] if len(kinds) == 1 else named
 
 
 def write_hint(kind: str, reason: str) -> str:
