@@ -55,8 +55,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, nargs=3, default=(400, 120, 300))
     parser.add_argument("--per-kind", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=150)
-    parser.add_argument("--length", type=int, default=160)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--length", type=int, default=144)
     parser.add_argument("--variants", nargs="+", default=("run", "answer"),
                         choices=("run", "answer"))
     parser.add_argument("--seed", type=int, default=0)

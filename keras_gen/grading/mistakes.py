@@ -234,7 +234,7 @@ def run_summary(reason: str) -> str:
     return reason
 
 
-def mistake_texts(answers, with_run: bool = True, run_chars: int = 40) -> list[str]:
+def mistake_texts(answers, with_run: bool = True, run_chars: int = 24) -> list[str]:
     r"""What the namer reads: request, reference, answer, and what the run said.
 
     The reference is there because an autograder has it (the diff rule
@@ -269,8 +269,8 @@ def kind_ids(answers) -> np.ndarray:
                     "int32")
 
 
-def train_mistake_namer(backbone, tokenizer, answers, steps: int = 150,
-                        length: int = 160, with_run: bool = True,
+def train_mistake_namer(backbone, tokenizer, answers, steps: int = 100,
+                        length: int = 144, with_run: bool = True,
                         batch_size: int = 16, learning_rate: float = 5e-4,
                         seed: int = 0, jit_compile: bool = True):
     """Fine-tune a GPT body with a head of one class per mistake kind.
@@ -300,7 +300,7 @@ def train_mistake_namer(backbone, tokenizer, answers, steps: int = 150,
     return namer
 
 
-def name_mistakes(namer, tokenizer, answers, length: int = 160,
+def name_mistakes(namer, tokenizer, answers, length: int = 144,
                   with_run: bool = True, batch_size: int = 128) -> list[str]:
     """The namer's most likely kind for each wrong answer."""
     batch_size = check_int("batch_size", batch_size, minimum=1)
