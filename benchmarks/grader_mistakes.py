@@ -19,8 +19,11 @@ the answer was written from), for
   * baselines: the most common kind of the fine-tuning answers, and a rule
     that diffs the answer's syntax tree against the reference's
     (:func:`keras_gen.grading.mistakes.diff_rule`);
-  * the two together: the rule where it sees exactly one kind of edit, the
-    picked namer elsewhere (:func:`keras_gen.grading.mistakes.rule_or_namer`).
+  * the two together, picked on calibration: the rule where it sees exactly
+    one kind of edit, the namer elsewhere
+    (:func:`keras_gen.grading.mistakes.rule_or_namer`); or the namer's most
+    likely kind among those the rule sees
+    (:func:`keras_gen.grading.mistakes.namer_among_rule`).
 
 Same seed, same numbers (CPU, same library versions); times depend on the
 machine.
@@ -89,7 +92,7 @@ def main():
     longest = max(len(tokenizer.encode(t)) for t in mistakes.mistake_texts(train))
     print(f"longest fine-tuning text (with the run): {longest} tokens; "
           f"read {args.length}")
-    model_rows = []
+    model_rows, probabilities = [], {}
     for variant in args.variants:
         with_run = variant == "run"
         clock = time.perf_counter()
@@ -97,44 +100,58 @@ def main():
             ft.copy_backbone(pretrained.model), tokenizer, train, steps=args.steps,
             length=args.length, with_run=with_run, seed=args.seed)
         row = "namer: reference + answer" + (" + run" if with_run else "")
-        named[row] = [mistakes.name_mistakes(namer, tokenizer, s, args.length,
-                                             with_run) for s in (cal, test)]
+        probabilities[row] = [
+            mistakes.mistake_probabilities(namer, tokenizer, s, args.length, with_run)
+            for s in (cal, test)
+        ]
+        named[row] = [[mistakes.MISTAKE_KINDS[i] for i in p.argmax(-1)]
+                      for p in probabilities[row]]
         model_rows.append(row)
         print(f"{row}: {args.steps} steps of 16 in "
               f"{time.perf_counter() - clock:.0f} s (predictions included)")
     picked = max(model_rows, key=lambda r: accuracy(cal, named[r][0]))
-    named["rule where it sees one edit, else namer"] = [
-        [mistakes.rule_or_namer(a.answer, a.reference, k)
-         for a, k in zip(s, picked_kinds, strict=True)]
-        for s, picked_kinds in zip((cal, test), named[picked], strict=True)
-    ]
-
+    together = {
+        "rule where it sees one edit, else namer": [
+            [mistakes.rule_or_namer(a.answer, a.reference, k)
+             for a, k in zip(s, kinds, strict=True)]
+            for s, kinds in zip((cal, test), named[picked], strict=True)
+        ],
+        "namer among the kinds the rule sees": [
+            [mistakes.namer_among_rule(a.answer, a.reference, p)
+             for a, p in zip(s, probs, strict=True)]
+            for s, probs in zip((cal, test), probabilities[picked], strict=True)
+        ],
+    }
+    named.update(together)
+    picked_together = max(together, key=lambda r: accuracy(cal, named[r][0]))
     from_ref = [a.written_from == a.reference for a in test]
-    print(f"\n{'mistake named by':42s} {'calib.':>6s} {'test':>6s} "
+    print(f"\n{'mistake named by':50s} {'calib.':>6s} {'test':>6s} "
           f"{'from ref.':>9s} {'from rewrite':>12s}")
     for row, (c, t) in named.items():
         parts = [accuracy([a for a, r in zip(test, from_ref, strict=True) if r == f],
                           [k for k, r in zip(t, from_ref, strict=True) if r == f])
                  for f in (True, False)]
-        label = row + (" (picked)" if row == picked else "")
-        print(f"{label:42s} {accuracy(cal, c):6.3f} {accuracy(test, t):6.3f} "
+        label = row + (" (picked)" if row in (picked, picked_together) else "")
+        print(f"{label:50s} {accuracy(cal, c):6.3f} {accuracy(test, t):6.3f} "
               f"{parts[0]:9.3f} {parts[1]:12.3f}")
     rule = "diff against the reference"
-    print(f"\ntest accuracy by kind: {picked} | {rule}")
+    shown = (picked, picked_together, rule)
+    print("\ntest accuracy by kind: " + " | ".join(shown))
     for kind in mistakes.MISTAKE_KINDS:
         idx = [i for i, a in enumerate(test) if a.kind == kind]
-        print(f"  {kind:15s} {np.mean([named[picked][1][i] == kind for i in idx]):.3f}"
-              f" | {np.mean([named[rule][1][i] == kind for i in idx]):.3f}"
-              f"  ({len(idx)} answers)")
-    model_acc = accuracy(test, named[picked][1])
+        print(f"  {kind:15s} " + " | ".join(
+            f"{np.mean([named[r][1][i] == kind for i in idx]):.3f}" for r in shown)
+            + f"  ({len(idx)} answers)")
     rule_acc = accuracy(test, named[rule][1])
-    winner, loser = (("the namer", "the diff rule") if model_acc > rule_acc
-                     else ("the diff rule", "the namer"))
-    print(f"\nOn {len(test)} wrong answers with held-out variable names, {winner} "
-          f"names the mistake right {max(model_acc, rule_acc):.1%} of the time, "
-          f"{abs(model_acc - rule_acc) * 100:.1f} points more than {loser} "
-          f"({min(model_acc, rule_acc):.1%}); the verdict itself comes from "
-          "execution, right 100% of the time by construction.")
+    for system, row in (("the namer alone", picked),
+                        (f"the {picked_together!r} system", picked_together)):
+        acc = accuracy(test, named[row][1])
+        verb = "beats" if acc > rule_acc else "loses to"
+        print(f"On {len(test)} wrong answers with held-out variable names, {system} "
+              f"names the mistake right {acc:.1%} of the time and {verb} the diff "
+              f"rule ({rule_acc:.1%}) by {abs(acc - rule_acc) * 100:.1f} points.")
+    print("The verdict itself comes from execution: right 100% of the time by "
+          "construction.")
     print(f"total {time.perf_counter() - start:.0f} s")
 
 

@@ -75,6 +75,14 @@ def test_diff_rule_names_each_kind():
         "wrong_variable")
     with pytest.raises(ValueError, match="named to be one of"):
         mistakes.rule_or_namer("len(ys)", "len(xs)", "typo")
+    # The namer's choice among the rule's candidates, whatever it likes best.
+    likes_variable = [0.1, 0.2, 0.6, 0.1]
+    assert mistakes.namer_among_rule("len(xs) + 1", "len(xs)", likes_variable) == (
+        "wrong_operator")
+    assert mistakes.namer_among_rule("len(ys)", "len(xs)", [1, 0, 0, 0]) == (
+        "wrong_variable")
+    with pytest.raises(ValueError, match="one probability per kind"):
+        mistakes.namer_among_rule("len(ys)", "len(xs)", [0.5, 0.5])
 
 
 def test_diff_rule_is_right_on_edits_of_the_reference_only(made):
@@ -133,6 +141,8 @@ def test_a_tiny_namer_trains_and_names_kinds(made):
         build_gpt(tok.vocab_size, 64, 16, 2, 1), tok, few, steps=1, length=64,
         batch_size=8, jit_compile=False)
     assert namer.num_classes == len(mistakes.MISTAKE_KINDS)
+    probabilities = mistakes.mistake_probabilities(namer, tok, few, length=64)
+    assert probabilities.shape == (len(few), len(mistakes.MISTAKE_KINDS))
+    np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-5)
     named = mistakes.name_mistakes(namer, tok, few, length=64)
-    assert len(named) == len(few) and set(named) <= set(mistakes.MISTAKE_KINDS)
-    assert named == mistakes.name_mistakes(namer, tok, few, length=64)
+    assert named == [mistakes.MISTAKE_KINDS[i] for i in probabilities.argmax(-1)]

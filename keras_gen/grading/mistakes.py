@@ -15,12 +15,14 @@ needs next. This module asks a model for that:
 * :func:`mistake_texts`: what the model reads: the request, the reference,
   the answer and, optionally, what the run said (``# ran: expected 14, got
   15``);
-* :func:`train_mistake_namer` and :func:`name_mistakes`: a
+* :func:`train_mistake_namer`, :func:`name_mistakes` and
+  :func:`mistake_probabilities`: a
   :class:`keras_gen.finetune.GPTClassifier` with one class per kind;
 * :func:`diff_rule`: the baseline, a rule that compares the answer's syntax
   tree with the reference's (names, then calls, then numbers, then
-  operators; :func:`diff_kinds`), and :func:`rule_or_namer`, the rule where
-  it sees one edit and the namer elsewhere;
+  operators; :func:`diff_kinds`); and the two together: :func:`rule_or_namer`
+  (the rule where it sees one edit, the namer elsewhere) and
+  :func:`namer_among_rule` (the namer's choice among the kinds the rule sees);
 * :func:`write_hint`: the hint shown to the learner, from the kind and the
   run's own words.
 """
@@ -300,13 +302,22 @@ def train_mistake_namer(backbone, tokenizer, answers, steps: int = 100,
     return namer
 
 
+def mistake_probabilities(namer, tokenizer, answers, length: int = 144,
+                          with_run: bool = True, batch_size: int = 128):
+    """The namer's probability of each kind, ``(answers, len(MISTAKE_KINDS))``."""
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    inputs = ft.encode_texts(tokenizer, mistake_texts(answers, with_run), length)
+    logits = namer.predict(inputs, batch_size=batch_size, verbose=0)  # (n, kinds)
+    return np.asarray(keras.ops.convert_to_numpy(keras.ops.softmax(logits, -1)),
+                      float)
+
+
 def name_mistakes(namer, tokenizer, answers, length: int = 144,
                   with_run: bool = True, batch_size: int = 128) -> list[str]:
     """The namer's most likely kind for each wrong answer."""
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    inputs = ft.encode_texts(tokenizer, mistake_texts(answers, with_run), length)
-    predicted = ft.predict_classes(namer, inputs, batch_size=batch_size)
-    return [MISTAKE_KINDS[int(i)] for i in predicted]
+    probabilities = mistake_probabilities(namer, tokenizer, answers, length,
+                                          with_run, batch_size)
+    return [MISTAKE_KINDS[int(i)] for i in probabilities.argmax(-1)]
 
 
 def _shape(code: str):
@@ -411,6 +422,32 @@ def rule_or_namer(answer: str, reference: str, named: str) -> str:
     _check_kind("named", named)
     kinds = diff_kinds(answer, reference)
     return kinds[0] if len(kinds) == 1 else named
+
+
+def namer_among_rule(answer: str, reference: str, probabilities) -> str:
+    """The namer's most likely kind among those the rule sees (all, if it sees none).
+
+    Args:
+        answer: The wrong answer.
+        reference: The reference answer.
+        probabilities: The namer's probability of each of
+            :data:`MISTAKE_KINDS` for this answer (a row of
+            :func:`mistake_probabilities`).
+
+    Example:
+        >>> namer_among_rule("len(xs) + 1", "len(xs)", [0.1, 0.2, 0.6, 0.1])
+        'wrong_operator'
+        >>> namer_among_rule("len(xs)", "len(xs)", [0.1, 0.2, 0.6, 0.1])
+        'wrong_variable'
+    """
+    probabilities = np.asarray(probabilities, float)
+    if probabilities.shape != (len(MISTAKE_KINDS),):
+        raise ValueError(
+            f"Expected one probability per kind, shape ({len(MISTAKE_KINDS)},). "
+            f"Received: shape {probabilities.shape}"
+        )
+    kinds = diff_kinds(answer, reference) or MISTAKE_KINDS
+    return max(kinds, key=lambda k: probabilities[MISTAKE_KINDS.index(k)])
 
 
 def write_hint(kind: str, reason: str) -> str:
