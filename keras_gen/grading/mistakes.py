@@ -6,9 +6,9 @@ tests do not say is *why* an answer is wrong, and that is what a learner
 needs next. This module asks a model for that:
 
 * :func:`make_mistakes`: wrong answers of each :data:`MISTAKE_KINDS`, made
-  by one edit of the reference *or of a correct rewrite of it* (learners
-  write ``sorted(xs)[-1]`` as often as ``max(xs)``), each kept only if
-  running it says it is wrong; the kind is how it was made;
+  by one edit of the reference *or of a correct rewrite of it* (a learner
+  may write ``sorted(xs)[-1]`` where the reference says ``max(xs)``), each
+  kept only if running it says it is wrong; the kind is how it was made;
 * :func:`make_mistake_sets`: fine-tuning, calibration and test sets split by
   variable name exactly as :func:`keras_gen.grading.grader.make_grading_sets`
   splits them (same seed, same names);
