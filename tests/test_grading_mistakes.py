@@ -35,6 +35,8 @@ def test_every_mistake_is_wrong_by_execution_and_seeded(made):
     # At most per_kind of each kind per request.
     counts = collections.Counter((a.prompt, a.kind) for a in made)
     assert max(counts.values()) <= 2
+    # Drawn without replacement: no answer twice for one request.
+    assert len({(a.prompt, a.answer) for a in made}) == len(made)
     assert len({a.prompt for a in made}) == len(PAIRS)
 
 

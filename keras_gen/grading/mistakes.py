@@ -91,8 +91,9 @@ def make_mistakes(pairs, per_kind: int = 1, seed: int = 0, inputs=None):
     r"""Wrong answers of every kind, each checked wrong by running it.
 
     For each request and each kind, ``per_kind`` times: draw the answer to
-    edit (the reference or one of its rewrites, with equal chance), draw
-    one of its edits of that kind (:func:`~keras_gen.grading.answers.wrong_answers`),
+    edit (the reference or one of its rewrites, with equal chance, among
+    those with an edit of that kind not drawn yet), draw one of its edits
+    of that kind not drawn yet (:func:`~keras_gen.grading.answers.wrong_answers`),
     and run it (:func:`~keras_gen.grading.answers.grade_answer`, in this
     process: the package made it). An edit that computes the right values
     is dropped, so every answer returned is wrong by execution.
@@ -141,11 +142,16 @@ def make_mistakes(pairs, per_kind: int = 1, seed: int = 0, inputs=None):
             found = wrong_answers(base, variables)
             for kind in MISTAKE_KINDS:
                 edits[base, kind] = [a for a in found[kind] if a != reference]
+        drawn = set()  # without replacement: an answer once per request
         for kind in MISTAKE_KINDS:
-            usable = [b for b in bases if edits[b, kind]]
-            for _ in range(per_kind if usable else 0):
+            for _ in range(per_kind):
+                usable = [b for b in bases if set(edits[b, kind]) - drawn]
+                if not usable:
+                    break
                 base = usable[int(rng.integers(len(usable)))]
-                answer = edits[base, kind][int(rng.integers(len(edits[base, kind])))]
+                options = sorted(set(edits[base, kind]) - drawn)
+                answer = options[int(rng.integers(len(options)))]
+                drawn.add(answer)
                 correct, reason = grade_answer(answer, reference, inputs, expected,
                                                isolated=False)
                 if not correct:
