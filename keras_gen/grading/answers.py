@@ -592,7 +592,13 @@ def wrong_answers(reference: str, variables=CODE_VARIABLES) -> dict[str, list[st
     return {k: sorted(set(v) - {canonical}) for k, v in kinds.items()}
 
 
-def _template_rewrites(reference: str) -> list[str]:
+def template_rewrites(reference: str) -> list[str]:
+    """The correct rewrites of :data:`REWRITES` for a reference answer.
+
+    Example:
+        >>> template_rewrites("max(ages)"), template_rewrites("ages + 1")
+        (['sorted(ages)[-1]'], [])
+    """
     for _, code in CODE_TEMPLATES:
         # "{v}[-{n}:]" -> r"(?P<v>\w+)\[\-(?P<n>\d+):\]"; a repeat must match.
         pattern = re.escape(code)
@@ -662,7 +668,7 @@ def make_answers(pairs=None, per_kind: int = 1, seed: int = 0, inputs=None, *,
         prompt, reference = pair[0], pair[1].strip()
         expected = reference_values(reference, inputs)
         candidates = [("reference", reference)]
-        candidates += [("rewrite", r) for r in _template_rewrites(reference)]
+        candidates += [("rewrite", r) for r in template_rewrites(reference)]
         mutations = wrong_answers(reference, variables)
         for kind in WRONG_KINDS:
             options = mutations[kind] or _fallback(reference, expected, kind)
