@@ -42,19 +42,23 @@ DEFAULT_BATCH_SIZE = 64
 PROGRESS_THRESHOLD = 5_000
 
 
-def _compile(fn, jit: bool, any_length: bool = False):
+def _compile(fn, jit: bool, any_length: bool = False, length: int | None = None):
     """Compile ``fn`` into one graph (XLA if ``jit``) on TensorFlow.
 
     Keras has no backend-neutral ``jit`` for plain functions, so this reaches
     for ``tf.function``; on other backends the function runs eagerly.
-    ``any_length``: trace once for int32 ids of any ``(batch, length)``.
+    ``any_length``: trace once for int32 ids of any ``(batch, length)``;
+    ``length``: trace once for int32 ids of shape ``(any batch, length)``.
+    A signature means one trace per model, whatever the batch sizes: without
+    it every new batch size traced again, and TensorFlow warned of
+    "excessive retracing" in notebooks that decode with several models.
     """
     if keras.backend.backend() != "tensorflow":
         return fn
     import tensorflow as tf
 
-    if any_length:
-        signature = [tf.TensorSpec((None, None), tf.int32)]
+    if any_length or length is not None:
+        signature = [tf.TensorSpec((None, length), tf.int32)]
         return tf.function(fn, jit_compile=jit, input_signature=signature)
     return tf.function(fn, jit_compile=jit, reduce_retracing=True)
 
@@ -92,7 +96,7 @@ class _Decoder:
         def forward_all(ids):  # (batch, seq_len) -> (batch, seq_len, vocab)
             return model(ids, training=False)
 
-        self.prefill = _compile(prefill, jit)
+        self.prefill = _compile(prefill, jit, length=self.context_length)
         self.step = _compile(step, jit)
         # The same step with one position per row (prompts of different
         # lengths): its own function, so each keeps a known position shape.
