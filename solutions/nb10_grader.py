@@ -104,7 +104,7 @@ def explore_sweep(
     learners: int = 10,
     learn_rate: float = 0.1,
 ):
-    """Exercise 10.4: what exploring costs and buys in the practice loop.
+    """Exercise 10.3, further: what exploring costs and buys in the practice loop.
 
     For each exploration rate, ``learners`` simulated learners (seeds
     ``0 .. learners - 1``, the same for every rate) practise ``rounds``
@@ -158,4 +158,4 @@ if __name__ == "__main__":  # pragma: no cover - prints observed answers
     skills = np.full(len(CODE_TEMPLATES), 0.85)
     skills[weak] = 0.2
     for explore, row in explore_sweep(skills, weak).items():
-        print(f"Exercise 10.4: explore={explore}: {row}")
+        print(f"Exercise 10.3, further: explore={explore}: {row}")

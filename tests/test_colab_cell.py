@@ -36,8 +36,8 @@ def test_every_notebook_starts_with_the_same_current_cell(path):
     assert code[0]["outputs"] == [] and code[0]["execution_count"] is None
 
 
-def test_all_twelve_notebooks_have_it():
-    assert [p.stem[:2] for p in NOTEBOOKS] == [f"{n:02d}" for n in range(12)]
+def test_all_thirteen_notebooks_have_it():
+    assert [p.stem[:2] for p in NOTEBOOKS] == [f"{n:02d}" for n in range(13)]
     assert colab_cell.main(["--check"]) == 0
 
 

@@ -1,4 +1,4 @@
-"""Business intelligence, notebook 10: tables of numbers, questions and summaries.
+"""Business intelligence, notebook 11: tables of numbers, questions and summaries.
 
 - ``tables``: small sales tables and summaries written from them.
 - ``factcheck``: a generated summary checked against its table, fact by fact.

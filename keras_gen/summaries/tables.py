@@ -1,7 +1,7 @@
 """Small tables of numbers and their summaries, for business intelligence.
 
 The article: LLMs improve business intelligence "by summarizing vast amounts
-of data". Notebook 10 tests that claim at a size a laptop can train: tables
+of data". Notebook 11 tests that claim at a size a laptop can train: tables
 of monthly sales per region, each with a **reference summary computed from the
 table** by code, and a character-level GPT fine-tuned to write that summary.
 

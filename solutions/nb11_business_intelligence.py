@@ -1,4 +1,4 @@
-"""Solutions to the business-intelligence exercises of notebook 10."""
+"""Solutions to the business-intelligence exercises of notebook 11."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ _TOKEN = re.compile(r"[A-Za-z]+|\d+")
 
 
 def wrong_numbers_summary(table: tables.SalesTable) -> str:
-    """Exercise 10.5: the reference summary with every number off by one.
+    """Exercise 11.1: the reference summary with every number off by one.
 
     Example:
         >>> t = tables.make_tables(1, seed=0)[0]
@@ -25,7 +25,7 @@ def wrong_numbers_summary(table: tables.SalesTable) -> str:
 
 
 def rouge_versus_facts(table_list) -> dict:
-    """Exercise 10.5: ROUGE-L and fact accuracy of the off-by-one summaries.
+    """Exercise 11.1: ROUGE-L and fact accuracy of the off-by-one summaries.
 
     Every word but the four numbers matches the reference, so ROUGE-L stays
     high (about 0.8), while 4 of the 11 facts are wrong in every summary: a
@@ -47,7 +47,7 @@ def rouge_versus_facts(table_list) -> dict:
 
 
 def best_month_sentence(table: tables.SalesTable) -> str:
-    """Exercise 10.6: the month with the largest total of all regions.
+    """Exercise 11.2: the month with the largest total of all regions.
 
     Ties go to the earliest such month (``np.argmax``); the checker below
     accepts any of the tied months.
@@ -64,12 +64,12 @@ def best_month_sentence(table: tables.SalesTable) -> str:
 
 
 def summary_with_best_month(table: tables.SalesTable) -> str:
-    """Exercise 10.6: the reference summary with the fourth sentence."""
+    """Exercise 11.2: the reference summary with the fourth sentence."""
     return tables.reference_summary(table) + " " + best_month_sentence(table)
 
 
 def check_best_month(sentence: str, table: tables.SalesTable):
-    """Exercise 10.6: check a "Best month: ..." sentence, fact by fact.
+    """Exercise 11.2: check a "Best month: ..." sentence, fact by fact.
 
     The rule, in the manner of :mod:`keras_gen.summaries.factcheck`: the first month
     named must have the largest total (any of them, on a tie); the first

@@ -1,10 +1,10 @@
-"""The business-intelligence exercise solutions of notebook 10 give what they claim."""
+"""The business-intelligence exercise solutions of notebook 11 give what they claim."""
 
 import numpy as np
 import pytest
 
 from keras_gen.summaries import factcheck, tables
-from solutions import nb10_business_intelligence as sol
+from solutions import nb11_business_intelligence as sol
 
 # Month totals: Jan 83, Feb 91, Mar 79, Apr 88.
 TABLE = tables.SalesTable(
