@@ -243,6 +243,35 @@ def _check_answers(answers) -> list:
     return answers
 
 
+def split_by_variable(variables, held_out: int, calibration: int, rng) -> dict:
+    """Variable names for fine-tuning, calibration and test, drawn with ``rng``.
+
+    The one split of the grading sets and the mistake sets: a request's
+    variable name decides its set, so test requests name variables no model
+    was fine-tuned on. ``rng`` is a ``numpy.random.Generator``; the draw
+    advances it (the caller goes on drawing requests from it).
+
+    Example:
+        >>> split_by_variable(("xs", "ys", "zs"), 1, 1, np.random.default_rng(0))
+        {'train': ('ys',), 'calibration': ('xs',), 'test': ('zs',)}
+    """
+    variables = tuple(variables)
+    held_out = check_int("held_out", held_out, minimum=1)
+    calibration = check_int("calibration", calibration, minimum=1)
+    if held_out + calibration >= len(variables):
+        raise ValueError(
+            f"Expected held_out + calibration < {len(variables)} variable names, "
+            f"leaving some for fine-tuning. Received: held_out={held_out}, "
+            f"calibration={calibration}"
+        )
+    order = [variables[i] for i in rng.permutation(len(variables))]
+    return {
+        "train": tuple(sorted(order[held_out + calibration :])),
+        "calibration": tuple(sorted(order[held_out : held_out + calibration])),
+        "test": tuple(sorted(order[:held_out])),
+    }
+
+
 def make_grading_sets(
     requests=(400, 120, 300),
     held_out: int = 4,
@@ -294,26 +323,13 @@ def make_grading_sets(
     """
     variables = tuple(variables)
     seed = check_seed("seed", seed)
-    held_out = check_int("held_out", held_out, minimum=1)
-    calibration = check_int("calibration", calibration, minimum=1)
-    if held_out + calibration >= len(variables):
-        raise ValueError(
-            f"Expected held_out + calibration < {len(variables)} variable names, "
-            f"leaving some for fine-tuning. Received: held_out={held_out}, "
-            f"calibration={calibration}"
-        )
     if not (isinstance(requests, (tuple, list)) and len(requests) == 3):
         raise ValueError(
             "Expected requests=(fine-tuning, calibration, test) counts. "
             f"Received: requests={requests!r}"
         )
     rng = np.random.default_rng(seed)
-    order = [variables[i] for i in rng.permutation(len(variables))]
-    groups = {
-        "train": tuple(sorted(order[held_out + calibration :])),
-        "calibration": tuple(sorted(order[held_out : held_out + calibration])),
-        "test": tuple(sorted(order[:held_out])),
-    }
+    groups = split_by_variable(variables, held_out, calibration, rng)
     sets = {"variables": groups}
     for (name, group), count in zip(groups.items(), requests, strict=True):
         pairs = make_code_pairs(variables=group, templates=templates)

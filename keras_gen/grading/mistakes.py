@@ -38,6 +38,7 @@ import numpy as np
 
 from keras_gen import finetune as ft
 from keras_gen._checks import check_int, check_seed
+from keras_gen.grading import grader
 from keras_gen.grading.answers import (
     WRONG_KINDS,
     grade_answer,
@@ -168,22 +169,8 @@ def split_variables(variables=CODE_VARIABLES, held_out: int = 4,
         >>> split_variables(("xs", "ys", "zs"), held_out=1, calibration=1)
         {'train': ('ys',), 'calibration': ('xs',), 'test': ('zs',)}
     """
-    variables = tuple(variables)
-    held_out = check_int("held_out", held_out, minimum=1)
-    calibration = check_int("calibration", calibration, minimum=1)
-    if held_out + calibration >= len(variables):
-        raise ValueError(
-            f"Expected held_out + calibration < {len(variables)} variable names, "
-            f"leaving some for fine-tuning. Received: held_out={held_out}, "
-            f"calibration={calibration}"
-        )
     rng = np.random.default_rng(check_seed("seed", seed))
-    order = [variables[i] for i in rng.permutation(len(variables))]
-    return {
-        "train": tuple(sorted(order[held_out + calibration:])),
-        "calibration": tuple(sorted(order[held_out:held_out + calibration])),
-        "test": tuple(sorted(order[:held_out])),
-    }
+    return grader.split_by_variable(variables, held_out, calibration, rng)
 
 
 def make_mistake_sets(requests=(400, 120, 300), held_out: int = 4,
