@@ -18,7 +18,7 @@ help:
 	@echo "make test       ruff + unit tests + every notebook (fast mode, offline)"
 	@echo "make notebooks  re-execute every notebook in full mode, storing outputs"
 	@echo "make bench      run the benchmarks, about 25 minutes (see benchmarks/RESULTS.md)"
-	@echo "make pretrained rebuild the shipped models in data/pretrained/ (GPT, SMILES GPT, designer, help desk, text-to-image)"
+	@echo "make pretrained rebuild the shipped models in data/pretrained/ (GPT, judges, SMILES GPT, designer, help desk, analyst, text-to-image)"
 	@echo "make data       find or install Fashion-MNIST and verify its checksums"
 	@echo "make doctor     check that this machine can run the course"
 	@echo "make site       build the course website from the stored notebooks into site/"
@@ -30,8 +30,8 @@ help:
 # the same commands. course.py rebuilds .venv only when pyproject.toml
 # changes, so a second `make test` installs nothing; it finds Fashion-MNIST
 # (Debian's package when it may use apt, else a Keras download), and its
-# `test` lints, trains the cached quality classifier before the pytest
-# workers start (two workers would otherwise train it at once), then runs
+# `test` lints, checks that the two judges ship in data/pretrained/ (else it
+# trains them once, before the pytest workers start), then runs
 #   KERAS_GEN_FAST=1 KERAS_GEN_OFFLINE=1 .venv/bin/python -m pytest \
 #     -n $(TEST_WORKERS) --dist loadfile --doctest-modules \
 #     --nbval-lax --nbval-current-env keras_gen tests notebooks

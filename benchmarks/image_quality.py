@@ -133,7 +133,7 @@ def main() -> None:
         return
     test_images, _ = data.load_images("fashion_mnist", "test")
     start = time.perf_counter()
-    load_classifier("fashion_mnist")  # trained once per machine, then cached
+    load_classifier("fashion_mnist")  # the shipped judge (data/pretrained/)
     print(f"quality classifier ready in {time.perf_counter() - start:.0f} s")
 
     print(

@@ -1,7 +1,7 @@
 """Does a conditional generator draw what it was asked for, and how well?
 
 Two yardsticks, both on the project's own quality classifier
-(:mod:`keras_gen.classifier`, cached once per machine):
+(:mod:`keras_gen.classifier`, the judge that ships in ``data/pretrained/``):
 
 - **prompt adherence**: the share of images drawn for class ``c`` that the
   classifier assigns to ``c``, per class and overall. Real test images are

@@ -15,17 +15,27 @@ seed. A generator tuned until one classifier accepts its drawings can exploit
 that classifier's blind spots; a second, independent judge shows whether the
 drawings are recognisable or only recognisable *to the first judge*.
 
-Each trained judge is cached, one model folder per data set and judge
-(:mod:`keras_gen.model_folder`: the model and a card with its SHA-256 and
-test accuracy)::
+Both Fashion-MNIST judges ship with the course, as model folders
+(:mod:`keras_gen.model_folder`: the model and a card with its SHA-256, the
+command that trained it and its test accuracy)::
+
+    data/pretrained/fashion-mnist-judge/         (model.keras, card.json)
+    data/pretrained/fashion-mnist-second-judge/  (the same two)
+
+``tools/train_judges.py`` (``make pretrained``) trains them; training is
+seeded, and on the project's CPU a retrained judge came out bit-identical
+to the shipped one. :func:`load_classifier` loads the shipped judge, so every
+machine scores with the same network. A judge that does not ship (MNIST's,
+or one trained with ``retrain=True``) is trained once and cached, one model
+folder per data set and judge::
 
     $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier/model.keras
     $KERAS_GEN_CACHE/classifiers/fashion_mnist_classifier/card.json
     $KERAS_GEN_CACHE/classifiers/fashion_mnist_second_judge/  (the same two)
 
 ``$KERAS_GEN_CACHE`` defaults to ``~/.cache/keras_gen``. :func:`load_classifier`
-checks the hash before loading and retrains (a minute or a few on 2 CPU cores)
-when a file is absent, truncated or changed. The folder is written beside its
+checks the hash before loading and retrains (four or five minutes on 2 CPU
+cores) when a file is absent, truncated or changed. The folder is written beside its
 place and swapped in, so an interrupted run never leaves half a model behind.
 A cache of the older layout (``fashion_mnist_classifier.keras`` or
 ``fashion_mnist_second_judge.keras``, each with a ``.sha256`` sidecar file) is
@@ -46,7 +56,7 @@ import numpy as np
 from keras import layers
 
 from keras_gen import _checks, data, model_folder
-from keras_gen._files import FileFormatError, sha256_file
+from keras_gen._files import FileFormatError, data_path, sha256_file
 
 CACHE_ENV_VAR = "KERAS_GEN_CACHE"
 #: Width of the penultimate Dense layer, whose activations are the features.
@@ -62,6 +72,13 @@ SECOND_JUDGE_SEED = 1
 #: Test accuracy below which a freshly trained second judge is refused (it
 #: scored 90.0% when it was made; issue 22's independent classifier 89.8%).
 SECOND_JUDGE_MIN_TEST_ACCURACY = 0.88
+#: The judges that ship in ``data/pretrained/``, by (data set, judge).
+SHIPPED_FOLDERS = {
+    ("fashion_mnist", "first"): "fashion-mnist-judge",
+    ("fashion_mnist", "second"): "fashion-mnist-second-judge",
+}
+#: Passes over the training images of a judge (the shipped ones: 4).
+EPOCHS = 4
 _FEATURE_LAYER = "features"
 # One trained or loaded classifier per data set and process: notebooks and the
 # test session ask many times, the disk is read once. Keys: the data set's name
@@ -113,6 +130,47 @@ def classifier_path(dataset: str = "fashion_mnist", judge: str = "first") -> Pat
         ('fashion_mnist_second_judge', 'model.keras')
     """
     return classifier_folder(dataset, judge) / model_folder.MODEL_FILE
+
+
+def shipped_folder(dataset: str = "fashion_mnist", judge: str = "first"):
+    """The judge's model folder under ``data/pretrained/``, or ``None``.
+
+    ``None`` when that judge does not ship (MNIST's) or its folder is absent.
+
+    Example:
+        >>> shipped_folder(judge="second").name
+        'fashion-mnist-second-judge'
+        >>> shipped_folder("mnist") is None
+        True
+    """
+    _checks.check_choice("dataset", dataset, data.DATASETS)
+    _checks.check_choice("judge", judge, JUDGES)
+    name = SHIPPED_FOLDERS.get((dataset, judge))
+    if name is None:
+        return None
+    folder = Path(data_path("pretrained", name))
+    return folder if folder.is_dir() else None
+
+
+def _load_shipped(dataset: str, judge: str):
+    """The shipped judge, or ``None`` (with a warning if its folder is damaged)."""
+    folder = shipped_folder(dataset, judge)
+    if folder is None:
+        return None
+    try:
+        contents = model_folder.load_folder(
+            folder, what="judge folder", tokenizer=False,
+            remake=f"Restore it (git checkout -- {folder}) or rebuild it with "
+            "python tools/train_judges.py.",
+        )
+        return model_folder.load_model(contents.model_path)
+    except (FileNotFoundError, FileFormatError) as error:
+        warnings.warn(
+            f"The shipped {judge} judge in {folder} is damaged ({error}); using "
+            "a cached or newly trained one instead.",
+            stacklevel=3,
+        )
+        return None
 
 
 def _legacy_path(dataset: str, judge: str = "first") -> Path:
@@ -222,7 +280,8 @@ def build_second_judge(num_classes: int = 10, seed: int = SECOND_JUDGE_SEED):
 
 
 def train_quality_classifier(
-    dataset: str = "fashion_mnist", epochs: int = 4, seed: int = 0, verbose: int = 0
+    dataset: str = "fashion_mnist", epochs: int = EPOCHS, seed: int = 0,
+    verbose: int = 0,
 ) -> tuple[keras.Sequential, float]:
     """Train the classifier on a data set's training split, seeded.
 
@@ -240,7 +299,7 @@ def train_quality_classifier(
 
 def train_second_judge(
     dataset: str = "fashion_mnist",
-    epochs: int = 4,
+    epochs: int = EPOCHS,
     seed: int = SECOND_JUDGE_SEED,
     verbose: int = 0,
 ) -> tuple[keras.Model, float]:
@@ -337,12 +396,17 @@ def _load_cached(dataset: str, judge: str = "first"):
 def load_classifier(
     dataset: str = "fashion_mnist", retrain: bool = False, judge: str = "first"
 ):
-    """Load the cached classifier for ``dataset``, training it first if needed.
+    """Load the judge for ``dataset``: the shipped one, a cached one, or a new one.
+
+    The shipped folder (:func:`shipped_folder`) comes first, then the cache
+    (:func:`classifier_folder`); with neither, the judge is trained and cached.
 
     Args:
         dataset: ``"fashion_mnist"`` or ``"mnist"`` (the data must be on disk;
             :class:`keras_gen.data.DataNotFoundError` says how to get it).
-        retrain: Train afresh even if a valid cached copy exists.
+        retrain: Train afresh even if a shipped or cached copy exists (the
+            new judge is cached and used in this process; later processes
+            load the shipped one again).
         judge: ``"first"`` (the feature classifier, :func:`build_classifier`)
             or ``"second"`` (:func:`build_second_judge`, cached in its own
             folder).
@@ -355,15 +419,17 @@ def load_classifier(
             (the second judge: ``SECOND_JUDGE_MIN_TEST_ACCURACY``).
 
     Example:
-        >>> # The first call on a machine trains for about a minute, later ones load.
-        >>> # model = load_classifier("fashion_mnist")
-        >>> # model.get_layer("features").units  -> 64
+        >>> model = load_classifier("fashion_mnist")  # the shipped judge
+        >>> model.get_layer("features").units
+        64
     """
     folder = classifier_folder(dataset, judge)  # checks dataset and judge
     name = dataset if judge == "first" else (dataset, judge)
     if not retrain and name in _LOADED:
         return _LOADED[name]
-    model = None if retrain else _load_cached(dataset, judge)
+    model = None
+    if not retrain:
+        model = _load_shipped(dataset, judge) or _load_cached(dataset, judge)
     if model is None:
         start = time.perf_counter()
         train = train_quality_classifier if judge == "first" else train_second_judge

@@ -93,6 +93,8 @@ def test_test_is_data_lint_classifier_then_the_one_pytest(
     recorder = Recorder()
     monkeypatch.setattr(course, "run", recorder)
     monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path / "cache"))  # no classifier
+    # A copy of the course without the shipped judges: they are trained first.
+    monkeypatch.setattr(course, "SHIPPED_JUDGES", (tmp_path / "none",))
     venv = fresh_venv(tmp_path, stamp_age=+10)  # installed after pyproject.toml
     assert course.main(["--venv", str(venv), "test", "--workers", "2"]) == 0
     python = os.fspath(course.venv_python(venv))
@@ -109,11 +111,29 @@ def test_test_is_data_lint_classifier_then_the_one_pytest(
     assert len(commands) == 5
 
 
+def test_the_classifier_step_trains_nothing_when_the_judges_ship(
+    monkeypatch, tmp_path
+):
+    from keras_gen import classifier
+
+    # course.py cannot import keras_gen, so it spells the folders out.
+    assert list(course.SHIPPED_JUDGES) == [
+        classifier.shipped_folder(judge=j) for j in classifier.JUDGES
+    ]
+    monkeypatch.setattr(course.Course, "data", lambda self: None)
+    monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))  # an empty cache
+    recorder = Recorder()
+    monkeypatch.setattr(course, "run", recorder)
+    course.Course(tmp_path / "venv", []).classifier()
+    assert recorder.commands == []
+
+
 def test_the_classifier_step_loads_both_judges_unless_both_are_cached(
     monkeypatch, tmp_path
 ):
     monkeypatch.setattr(course.Course, "data", lambda self: None)
     monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
+    monkeypatch.setattr(course, "SHIPPED_JUDGES", (tmp_path / "none",))
     from keras_gen import classifier
 
     folders = [tmp_path / "classifiers" / name for name in course.CLASSIFIER_FOLDERS]

@@ -21,7 +21,7 @@ def test_doctor_passes_on_this_machine(capsys):
                   "fashion_mnist:", "models:", "cache:", "disk:", "speed:"):
         assert topic in out
     assert "checksums match" in out
-    assert "7 shipped, hashes match" in out
+    assert "9 shipped, hashes match" in out
     assert "02_gan" in out  # the notebooks' run-time estimates
     assert out.rstrip().splitlines()[-1].startswith("This machine can run the course")
 

@@ -119,8 +119,15 @@ def test_classifier_is_accurate_and_cached(fashion_test):
 
     model = classifier.load_classifier()
     logits = model.predict(fashion_test[0], batch_size=1000, verbose=0)
-    assert np.mean(np.argmax(logits, -1) == fashion_test[1]) >= 0.90
+    accuracy = np.mean(np.argmax(logits, -1) == fashion_test[1])
+    assert accuracy >= 0.90
     assert classifier.load_classifier() is model  # one copy per process
+    # The shipped judge, re-measured: the accuracy its card states.
+    from keras_gen import model_folder
+
+    card = model_folder.load_folder(classifier.shipped_folder(), tokenizer=False).card
+    assert card["test_accuracy"] == pytest.approx(accuracy, abs=1e-4)
+    assert card["command"].startswith("make pretrained  # = python tools/train_judges")
 
 
 def test_second_judge_is_accurate_independent_and_cached(fashion_test):
@@ -129,8 +136,8 @@ def test_second_judge_is_accurate_independent_and_cached(fashion_test):
     first = classifier.load_classifier()
     second = classifier.load_classifier(judge="second")
     # Nothing shared but the data: its own file, architecture and weights.
-    folder = classifier.classifier_folder(judge="second")
-    assert folder != classifier.classifier_folder()
+    folder = classifier.shipped_folder(judge="second")
+    assert folder != classifier.shipped_folder()
     assert sorted(os.listdir(folder)) == ["card.json", "model.keras"]
     assert second is not first and second.name == "second_judge"
     assert second.count_params() != first.count_params()
@@ -143,6 +150,10 @@ def test_second_judge_is_accurate_independent_and_cached(fashion_test):
         accuracy["second"]
     )
     assert accuracy["second"] >= classifier.SECOND_JUDGE_MIN_TEST_ACCURACY == 0.88
+    from keras_gen import model_folder
+
+    card = model_folder.load_folder(folder, tokenizer=False).card
+    assert card["test_accuracy"] == pytest.approx(accuracy["second"], abs=1e-4)
     assert abs(accuracy["second"] - accuracy["first"]) <= 0.03
     # Two judges that agree on real garments, not two copies of one judge.
     first_predicted = classifier.features_and_predictions(fashion_test[0])[1]
@@ -210,6 +221,29 @@ def test_classifier_cache_of_the_old_layout_is_still_read(
         assert classifier._load_cached("mnist", judge) is None
     sidecar.unlink()
     assert not classifier._checksum_ok(old)
+
+
+def test_the_shipped_judge_comes_before_the_cache_and_a_damaged_one_is_named(
+    monkeypatch, tmp_path
+):
+    from keras_gen import classifier, model_folder
+
+    monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
+    monkeypatch.setattr(classifier, "_LOADED", {})
+    cached = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    classifier._save(cached, classifier.classifier_folder(), {"note": "cached"})
+    loaded = classifier.load_classifier()  # the shipped judge, not the cache
+    assert loaded.name == "quality_classifier" and loaded.count_params() == 220234
+    # A damaged shipped folder: a warning that names it, then the cache.
+    copy = tmp_path / "shipped"
+    shutil.copytree(classifier.shipped_folder(), copy)
+    with open(copy / model_folder.MODEL_FILE, "ab") as handle:
+        handle.write(b"x")
+    monkeypatch.setattr(classifier, "shipped_folder", lambda dataset, judge: copy)
+    monkeypatch.setattr(classifier, "_LOADED", {})
+    with pytest.warns(UserWarning, match=r"shipped first judge in .*shipped.*damaged"):
+        fallback = classifier.load_classifier()
+    assert fallback.count_params() == cached.count_params()
 
 
 def test_mnist_classifier_when_present():
@@ -285,6 +319,7 @@ def test_retraining_one_judge_keeps_the_other(monkeypatch, tmp_path):
 
     monkeypatch.setenv("KERAS_GEN_CACHE", str(tmp_path))
     monkeypatch.setattr(classifier, "_LOADED", {})
+    monkeypatch.setattr(classifier, "SHIPPED_FOLDERS", {})  # a copy without them
 
     def fake(build):
         def training(dataset):  # a fresh, untrained model: no data needed

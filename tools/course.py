@@ -36,8 +36,14 @@ LINT_PATHS = ["keras_gen", "tests", "benchmarks", "tools", "solutions", "noteboo
 #: and each test module on one worker. 0 runs everything in one process.
 DEFAULT_WORKERS = 2
 MIN_PYTHON = (3, 11)
-#: The cached judges' model folders (keras_gen.classifier.classifier_folder;
-#: this script cannot import keras_gen), which the classifier step fills.
+#: The shipped judges' model folders (keras_gen.classifier.SHIPPED_FOLDERS;
+#: this script cannot import keras_gen): when both are there, nothing trains.
+SHIPPED_JUDGES = (
+    ROOT / "data" / "pretrained" / "fashion-mnist-judge",
+    ROOT / "data" / "pretrained" / "fashion-mnist-second-judge",
+)
+#: The cached judges' model folders (keras_gen.classifier.classifier_folder),
+#: which the classifier step fills when the shipped ones are missing.
 CLASSIFIER_FOLDERS = ("fashion_mnist_classifier", "fashion_mnist_second_judge")
 CLASSIFIER_CODE = (
     "from keras_gen.classifier import load_classifier; "
@@ -53,6 +59,8 @@ BENCHMARKS = [
 ]
 PRETRAINED = [
     ["tools/train_pretrained.py"],
+    ["tools/train_judges.py", "--judge", "first"],
+    ["tools/train_judges.py", "--judge", "second"],
     ["tools/train_moses_gpt.py", "--steps", "8000"],
     ["tools/train_designer.py", "--kind", "cvae", "--steps", "12000"],
     ["tools/train_helpdesk_chat.py", "--steps", "300"],
@@ -193,13 +201,16 @@ class Course:
         )
 
     def classifier(self) -> None:
-        """Train the cached quality classifier and the second judge before
-        pytest's workers start (each loaded, and so trained if missing).
+        """Make sure both judges can be loaded before pytest's workers start.
 
-        Two workers on a fresh machine would otherwise train one at the same
-        time.
+        They ship in ``data/pretrained/``; if those folders are missing (a
+        trimmed copy of the course), both are trained into the cache here, once,
+        since two workers on a fresh machine would otherwise train one at the
+        same time.
         """
         self.data()
+        if all((folder / "model.keras").is_file() for folder in SHIPPED_JUDGES):
+            return
         root = os.environ.get("KERAS_GEN_CACHE") or Path.home() / ".cache" / "keras_gen"
         folders = [Path(root) / "classifiers" / name for name in CLASSIFIER_FOLDERS]
         if not all((folder / "model.keras").is_file() for folder in folders):
