@@ -228,26 +228,41 @@ def test_shipped_designer_is_small_documented_and_as_good_as_its_card():
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="issue 22: the shipped cVAE draws 85.9% of its images in the class "
     "asked for on the second judge (sandals 22.4%), under the 90% target; the "
     "12,000-step projection cGAN reached 86.2% there (pullovers 11.6%), so it "
-    "was not shipped (benchmarks/RESULTS.md)",
+    "was not shipped (benchmarks/RESULTS.md). Scored here on 200 images per "
+    "class (seed 1, the card's temperature 0.8), a fifth of the card's 1,000: "
+    "85.9% again (sandals 21.5%), while the first judge gives 92.0%",
 )
 def test_shipped_designer_passes_the_second_judge_too():
-    """The 90% target on both judges; when a new designer passes, drop the xfail."""
-    from keras_gen.adherence import design_report
+    """The 90% target on both judges; when a new designer passes, drop the xfail.
+
+    200 images per class, not the card's 1,000: the second judge's 85.9% is
+    4 points under the target there, 5 standard errors of a share measured on
+    2,000 images. Each judge scores those 2,000 images; design_report on the
+    card's 10,000 ran the first judge over 30,000 images (with the real ones of
+    its Fréchet columns) and the second over 20,000. Its second-judge column is
+    checked by test_adherence.
+    """
+    from keras_gen.adherence import prompt_adherence
 
     model, card = cond.load_designer()
     images = cond.generate(
         model,
         range(10),
-        n=1000,
+        n=200,
         seed=card["report_seed"],
         temperature=card["temperature"],
     )
-    measured = design_report(images, np.repeat(np.arange(10), 1000)).overall
-    assert measured["adherence"] >= 0.895  # the first judge, as the card says
-    assert measured["adherence_second"] >= 0.90
+    requested = np.repeat(np.arange(10), 200)
+    first = prompt_adherence(images, requested)["overall"]
+    second = prompt_adherence(images, requested, judge="second")
+    print(f"first judge {first:.4f}, second judge {second['overall']:.4f}, "
+          f"per class {np.round(second['per_class'], 3).tolist()}")
+    assert first >= 0.895  # the first judge, as the card says
+    assert second["overall"] >= 0.90
 
 
 @pytest.mark.parametrize("kind", ["cgan", "cvae"])

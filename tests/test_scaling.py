@@ -31,12 +31,22 @@ def test_image_point_scores_a_tiny_vae(fashion_test):
         scaling.image_point(images, images, 10)
 
 
-def test_text_point_trains_on_a_prefix():
-    rng = np.random.default_rng(0)
+@pytest.fixture(scope="module")
+def text_point():
+    """One tiny text point (2 steps) on random ids, scored on other ids.
+
+    Shared by the two tests below: each text point compiles its train step with
+    XLA (compile_for_pretraining's default), which costs far more than 2 steps.
+    """
+    rng = np.random.default_rng(1)
     ids = rng.integers(0, 5, 4000)
-    point = scaling.text_point(
-        ids, ids[:2200], 2200, 5, steps=2, model_shape=(16, 2, 1)
-    )
+    held = ids[::-1].copy()  # other text: its first windows differ
+    point = scaling.text_point(ids, held, 2200, 5, steps=2, model_shape=(16, 2, 1))
+    return ids, held, point
+
+
+def test_text_point_trains_on_a_prefix(text_point):
+    ids, _, point = text_point
     assert point["n_tokens"] == 2200
     expected = 2 * scaling.TEXT_BATCH * scaling.TEXT_CONTEXT / 2200
     assert point["epochs"] == pytest.approx(expected)
@@ -47,12 +57,8 @@ def test_text_point_trains_on_a_prefix():
         scaling.text_point(ids, ids, 100, 5)
 
 
-
-def test_text_bits_is_what_text_point_reports():
-    rng = np.random.default_rng(1)
-    ids = rng.integers(0, 5, 4000)
-    held = ids[::-1].copy()  # other text: its first windows differ
-    point = scaling.text_point(ids, held, 2200, 5, steps=2, model_shape=(16, 2, 1))
+def test_text_bits_is_what_text_point_reports(text_point):
+    ids, held, point = text_point
     assert scaling.text_bits(point["model"], ids[:2200]) == pytest.approx(
         point["train_bits"]
     )

@@ -112,9 +112,15 @@ def _train_tiny(conv=False):
     return model, images
 
 
+@pytest.fixture(scope="module")
+def tiny_dense():
+    """The dense tiny VAE, trained once (XLA, 4 steps) for the tests that read it."""
+    return _train_tiny(conv=False)
+
+
 @pytest.mark.parametrize("conv", [False, True])
-def test_save_and_load_round_trip(tmp_path, conv):
-    model, images = _train_tiny(conv)
+def test_save_and_load_round_trip(tmp_path, conv, request):
+    model, images = _train_tiny(conv) if conv else request.getfixturevalue("tiny_dense")
     assert model.jit_compile is (not conv)
     path = tmp_path / "vae.keras"
     model.save(path)
@@ -128,8 +134,8 @@ def test_save_and_load_round_trip(tmp_path, conv):
     loaded.fit(images, batch_size=32, epochs=1, verbose=0)  # training resumes
 
 
-def test_outputs_are_images_in_range():
-    model, images = _train_tiny()
+def test_outputs_are_images_in_range(tiny_dense):
+    model, images = tiny_dense
     samples = model.generate(6, seed=0)
     assert samples.shape == (6, 8, 8, 1) and np.abs(samples).max() <= 1.0
     np.testing.assert_array_equal(samples, model.generate(6, seed=0))
