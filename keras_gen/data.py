@@ -312,22 +312,62 @@ def find_data(
     )
 
 
+# Verified files already parsed in this process, by (path, mtime, size): a
+# notebook or a test session loads the same split many times, and checking the
+# SHA-256 and gunzipping 26 MB each time costs about a second. A file changed
+# on disk has another mtime or size, so it is verified again.
+_VERIFIED: dict = {}
+
+
+def _read_once(path: Path, sha256: str, size: int | None, parse):
+    """``parse(verified bytes)`` of ``path``, kept read-only for later calls."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _VERIFIED:
+        value = parse(_read_verified(path, sha256, size))
+        for array in value if isinstance(value, tuple) else (value,):
+            array.flags.writeable = False
+        _VERIFIED[key] = value
+    return _VERIFIED[key]
+
+
 def _load_raw(name: str, split: str, source: DataSource) -> tuple:
+    """The split's uint8 images and labels, as read-only arrays (do not modify)."""
     if name == "mnist":
         path = source.location / "mnist.npz"
-        payload = _read_verified(path, _MNIST_NPZ_SHA256)  # not compressed
-        with np.load(io.BytesIO(payload)) as archive:
-            prefix = "x_train" if split == "train" else "x_test"
-            label_key = "y_train" if split == "train" else "y_test"
-            return archive[prefix], archive[label_key]
+        prefix = "x_train" if split == "train" else "x_test"
+        label_key = "y_train" if split == "train" else "y_test"
+
+        def parse(payload):  # the file is not compressed
+            with np.load(io.BytesIO(payload)) as archive:
+                return archive[prefix], archive[label_key]
+
+        return _read_once(path, _MNIST_NPZ_SHA256, None, parse)
     prefix = "train" if split == "train" else "t10k"
     arrays = []
     for kind in ("images-idx3-ubyte", "labels-idx1-ubyte"):
         stem = f"{prefix}-{kind}"
         path = _fashion_file(source.location, stem)
-        payload = _read_verified(path, _FASHION_FILES[stem], _FASHION_SIZES[stem])
-        arrays.append(_parse_idx(payload, path))
+        arrays.append(
+            _read_once(
+                path,
+                _FASHION_FILES[stem],
+                _FASHION_SIZES[stem],
+                lambda payload, path=path: _parse_idx(payload, path),
+            )
+        )
     return arrays[0], arrays[1]
+
+
+def scale_images(raw: np.ndarray) -> np.ndarray:
+    """uint8 images ``(n, 28, 28)`` in [0, 255] -> float32 ``(n, 28, 28, 1)``, [-1, 1].
+
+    Example:
+        >>> scale_images(np.array([[[0, 255]]], "uint8")).tolist()
+        [[[[-1.0], [1.0]]]]
+    """
+    # uint8 [0, 255] -> float32 [-1, 1], channel axis last: (n, 28, 28, 1)
+    return np.asarray(raw).astype("float32")[..., None] / 127.5 - 1.0
 
 
 def load_images(
@@ -367,12 +407,10 @@ def load_images(
     _check_choice("name", name, DATASETS)
     _check_choice("split", split, SPLITS)
     source = find_data(name, data_dir=data_dir, download=download)
-    images, labels = _load_raw(name, split, source)
+    images, labels = _load_raw(name, split, source)  # read-only, shared
     if raw:
-        return images, labels
-    # uint8 [0, 255] -> float32 [-1, 1], channel axis last: (n, 28, 28, 1)
-    scaled = images.astype("float32")[..., None] / 127.5 - 1.0
-    return scaled, labels
+        return images.copy(), labels.copy()
+    return scale_images(images), labels.copy()
 
 
 def class_names(name: str = "fashion_mnist") -> tuple[str, ...]:

@@ -320,15 +320,16 @@ def _real_samples(dataset: str, n: int, seed: int):
     from keras_gen import data
 
     rng = np.random.default_rng(seed)
-    train, _ = data.load_images(dataset, "train")
-    test, _ = data.load_images(dataset, "test")
+    # The uint8 images, scaled after drawing: only 2n images are converted.
+    train, _ = data.load_images(dataset, "train", raw=True)
+    test, _ = data.load_images(dataset, "test", raw=True)
     if n > len(test):
         raise ValueError(
             f"Expected n <= {len(test)} (the test split's size). Received: n={n}"
         )
     return (
-        train[rng.choice(len(train), n, replace=False)],
-        test[rng.choice(len(test), n, replace=False)],
+        data.scale_images(train[rng.choice(len(train), n, replace=False)]),
+        data.scale_images(test[rng.choice(len(test), n, replace=False)]),
     )
 
 
