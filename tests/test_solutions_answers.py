@@ -46,7 +46,7 @@ def test_nb02_main_prints_measured_answers(capsys, eager):
     assert "class map" in out and "twice as wide: 4,282,640" in out
     # latent_map: a 10 x 10 grid of decoded images, one class name each
     grid = out.split("class map:\n")[1].split("   classes that sit")[0]
-    assert [len(row.split()) for row in grid.splitlines()] == [10] * 10
+    assert [len(row) for row in grid.splitlines()] == [3 + 10 * 8 - 1] * 10
     diversity = re.findall(r"diversity ratio ([\d.]+)", out)
     assert len(diversity) == 2 and min(float(d) for d in diversity) > 0
     normal = re.search(r"normal .*d_real ([\d.]+), d_fake ([\d.]+)", out).groups()
