@@ -346,7 +346,7 @@ class ConditionalGAN(NestedConfig, TwoOptimizerConfig, _Conditional):
     Example:
         >>> cgan = ConditionalGAN(build_conditional_generator(8),
         ...                       build_conditional_discriminator(), seed=0)
-        >>> cgan.compile(jit_compile=False)  # XLA pays off on long runs only
+        >>> cgan.compile(run_eagerly=True, jit_compile=False)  # 2 steps: no graph
         >>> images, labels = np.zeros((64, 28, 28, 1), "float32"), np.arange(64) % 10
         >>> history = cgan.fit(images, labels, batch_size=32, epochs=1, verbose=0)
         >>> sorted(history.history)
@@ -493,7 +493,7 @@ class ConditionalVAE(NestedConfig, OneOptimizerConfig, _Conditional):
     Example:
         >>> cvae = ConditionalVAE(build_conditional_encoder(4),
         ...                       build_conditional_decoder(4), seed=0)
-        >>> cvae.compile(jit_compile=False)
+        >>> cvae.compile(run_eagerly=True, jit_compile=False)  # 2 steps: no graph
         >>> images, labels = np.zeros((64, 28, 28, 1), "float32"), np.arange(64) % 10
         >>> history = cvae.fit(images, labels, batch_size=32, epochs=1, verbose=0)
         >>> sorted(history.history)

@@ -284,7 +284,7 @@ class DiffusionModel(NestedConfig, OneOptimizerConfig, keras.Model):
         ...     build_denoiser((8, 8, 1), condition_dim=4, base_filters=8,
         ...                    channel_multipliers=(1, 2)),
         ...     condition_encoder=build_label_encoder(3, 4), timesteps=100, seed=0)
-        >>> model.compile()
+        >>> model.compile(run_eagerly=True)  # 2 steps: eager beats building a graph
         >>> images = np.zeros((32, 8, 8, 1), "float32")
         >>> labels = np.arange(32) % 3
         >>> history = model.fit(images, labels, batch_size=16, epochs=1, verbose=0)

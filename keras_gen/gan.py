@@ -272,7 +272,7 @@ class GAN(NestedConfig, TwoOptimizerConfig, keras.Model):
 
     Example:
         >>> gan = GAN(build_generator(), build_discriminator(), seed=0)
-        >>> gan.compile()
+        >>> gan.compile(run_eagerly=True, jit_compile=False)  # 2 steps: no graph
         >>> images = np.zeros((256, 28, 28, 1), "float32")
         >>> history = gan.fit(images, batch_size=128, epochs=1, verbose=0)
         >>> sorted(history.history)

@@ -140,7 +140,7 @@ class LatentAutoencoder(NestedConfig, OneOptimizerConfig, keras.Model):
         >>> model = LatentAutoencoder(
         ...     build_latent_encoder(base_filters=8),
         ...     build_latent_decoder(base_filters=8))
-        >>> model.compile()
+        >>> model.compile(run_eagerly=True)  # 2 steps: eager beats building a graph
         >>> images = np.random.default_rng(0).uniform(-1, 1, (64, 28, 28, 1))
         >>> _ = model.fit(images, images, batch_size=32, epochs=1, verbose=0)
         >>> model.fit_normalization(images).encode(images).shape

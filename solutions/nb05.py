@@ -27,7 +27,11 @@ SMALL = {"embed_dim": 64, "num_heads": 4, "num_layers": 3}
 
 
 def pretrain_on(
-    corpus: str, steps: int = 500, context_length: int = 64, **model_kwargs
+    corpus: str,
+    steps: int = 500,
+    context_length: int = 64,
+    jit_compile: bool = True,
+    **model_kwargs,
 ):
     """Exercise 1: pretrain a small GPT on any corpus name or UTF-8 file.
 
@@ -44,7 +48,11 @@ def pretrain_on(
     train_ids, val_ids = text.split_corpus(tokenizer.encode(corpus_text), 0.1)
     config = {"embed_dim": 64, "num_heads": 4, "num_layers": 2, **model_kwargs}
     model = build_gpt(tokenizer.vocab_size, context_length, **config)
-    compile_for_pretraining(model, make_optimizer(total_steps=steps, warmup_steps=10))
+    compile_for_pretraining(
+        model,
+        make_optimizer(total_steps=steps, warmup_steps=10),
+        jit_compile=jit_compile,
+    )
     train = text.make_next_token_dataset(train_ids, context_length, 12, repeat=True)
     model.fit(train, steps_per_epoch=steps, epochs=1, verbose=0)
     val = text.make_next_token_dataset(

@@ -1,9 +1,21 @@
 """The exercise solutions run and say what the notebooks claim."""
 
 import numpy as np
+import pytest
 
 from keras_gen.gan import build_generator
-from solutions import nb00, nb01, nb02
+from solutions import nb00, nb01
+
+
+@pytest.fixture
+def eager():
+    """Run tf.functions eagerly: a few steps of a new model cost less than
+    tracing its train function (5-10 s on 2 CPU cores)."""
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    yield
+    tf.config.run_functions_eagerly(False)
 
 
 def test_nb00_solutions():
@@ -26,15 +38,7 @@ def test_nb01_best_components_and_few_labels():
     assert 0.5 < discriminative <= 1.0 and 0.5 < generative <= 1.0
 
 
-def test_nb02_solutions(fashion_test):
-    images = fashion_test[0][:512]
-    model, history, diversity = nb02.train_gan(images, epochs=1, latent_dim=2)
-    assert np.isfinite(history["g_loss"][-1]) and diversity > 0
-    assert nb02.latent_map(model.generator, n=3).shape == (9, 28, 28, 1)
-    assert nb02.wide_generator().count_params() == 4_282_640
-
-
-def test_nb04_solutions():
+def test_nb04_solutions(eager):
     from keras_gen.text import load_corpus
     from keras_gen.tokenizers import BPETokenizer
     from solutions import nb04
@@ -72,7 +76,9 @@ def test_nb05_solutions(tmp_path):
 
     path = tmp_path / "mine.txt"
     path.write_text("the cat sat on the mat. " * 400, encoding="utf-8")
-    _, tokenizer, loss = nb05.pretrain_on(str(path), steps=40, context_length=16)
+    _, tokenizer, loss = nb05.pretrain_on(
+        str(path), steps=40, context_length=16, jit_compile=False
+    )
     assert loss < math.log(tokenizer.vocab_size)
 
     bpe = BPETokenizer.train("abababab", 257)  # "ab" -> one token

@@ -2,7 +2,22 @@
 
 import re
 
+import pytest
+
 from solutions import nb00, nb01, nb02, nb03, nb04
+
+
+@pytest.fixture
+def eager():
+    """Run tf.functions eagerly. These main()s train several new models for a
+    few steps each: tracing each one's train and predict functions (5-10 s a
+    model on 2 CPU cores) costs far more than the steps, and the tests check
+    what main() prints, not the graph."""
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    yield
+    tf.config.run_functions_eagerly(False)
 
 
 def test_nb00_main_prints_measured_answers(capsys):
@@ -25,10 +40,15 @@ def test_nb01_main_prints_measured_answers(capsys):
     assert out.count("of samples between blobs") == 2
 
 
-def test_nb02_main_prints_measured_answers(capsys):
+def test_nb02_main_prints_measured_answers(capsys, eager):
     nb02.main(n_images=256, epochs=1)
     out = capsys.readouterr().out
     assert "class map" in out and "twice as wide: 4,282,640" in out
+    # latent_map: a 10 x 10 grid of decoded images, one class name each
+    grid = out.split("class map:\n")[1].split("   classes that sit")[0]
+    assert [len(row) for row in grid.splitlines()] == [3 + 10 * 8 - 1] * 10
+    diversity = re.findall(r"diversity ratio ([\d.]+)", out)
+    assert len(diversity) == 2 and min(float(d) for d in diversity) > 0
     normal = re.search(r"normal .*d_real ([\d.]+), d_fake ([\d.]+)", out).groups()
     slow = re.search(r"10x slower .*d_real ([\d.]+), d_fake ([\d.]+)", out).groups()
     gap_normal = float(normal[0]) - float(normal[1])
@@ -36,7 +56,7 @@ def test_nb02_main_prints_measured_answers(capsys):
     assert ("less well" in out) == (gap_slow < gap_normal)
 
 
-def test_nb03_main_prints_measured_answers(capsys, fashion_test):
+def test_nb03_main_prints_measured_answers(capsys, fashion_test, eager):
     nb03.main(
         seconds=1.0,
         n_samples=128,
@@ -48,9 +68,15 @@ def test_nb03_main_prints_measured_answers(capsys, fashion_test):
     assert "784 ln 2 = 543.4" in out
     assert out.count("floor x n") == 3  # two sizes and the conclusion
     assert ("same order" in out) != ("different orders" in out)
+    # compare_latent_sizes: each VAE trained, scored by ELBO and Fréchet
+    rows = re.findall(
+        r"z= *(\d+): +(\d+) steps, test -ELBO +([\d.]+), Fréchet +([\d.]+)", out
+    )
+    assert [int(z) for z, *_ in rows] == [2, 4]
+    assert all(int(steps) >= 1 and float(frechet) > 0 for _, steps, _, frechet in rows)
 
 
-def test_nb04_main_prints_measured_answers(capsys):
+def test_nb04_main_prints_measured_answers(capsys, eager):
     from keras_gen.text import load_corpus
 
     nb04.main(
@@ -61,7 +87,7 @@ def test_nb04_main_prints_measured_answers(capsys):
     assert "Without positions, shuffling costs" in out
 
 
-def test_nb05_main_prints_measured_answers(capsys):
+def test_nb05_main_prints_measured_answers(capsys, eager):
     from keras_gen.text import load_corpus
     from keras_gen.transformer import GPTConfig
     from solutions import nb05

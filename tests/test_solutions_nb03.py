@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from keras_gen import metrics
@@ -16,13 +15,3 @@ def test_coin_flip_vae_costs_784_ln_2(fashion_test):
 def test_floor_falls_with_more_samples(fashion_test):
     floors = nb03.floor_by_sample_size((128, 512, 2000))
     assert floors[128] > floors[512] > floors[2000] > 0
-
-
-def test_compare_latent_sizes_runs(fashion_test):
-    results = nb03.compare_latent_sizes(
-        sizes=(2, 4), seconds=1.0, n_samples=metrics.MIN_SAMPLES, subset=512
-    )
-    assert set(results) == {2, 4}
-    for result in results.values():
-        assert np.isfinite(result["elbo"]) and result["ratio"] > 0
-        assert result["steps"] >= 1

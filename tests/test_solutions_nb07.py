@@ -2,11 +2,24 @@
 
 import keras
 import numpy as np
+import pytest
 
 from keras_gen import finetune as ft
 from keras_gen.tokenizers import CharTokenizer
 from keras_gen.transformer import build_gpt
 from solutions import nb07
+
+
+@pytest.fixture
+def eager():
+    """Run tf.functions eagerly: for a few steps, tracing each new model's train
+    and predict functions (5-10 s a model on 2 CPU cores) costs more than the
+    steps themselves. The other tests here train in graph mode."""
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    yield
+    tf.config.run_functions_eagerly(False)
 
 
 def _tiny(tokenizer, context_length=24):
@@ -62,7 +75,7 @@ def test_linear_probe_trains_only_the_head_and_classify():
     assert all(0.5 <= p <= 1.0 for _, _, p in result)
 
 
-def test_main_prints_answers_that_follow_its_numbers(capsys):
+def test_main_prints_answers_that_follow_its_numbers(capsys, eager):
     import re
 
     from keras_gen import tasks

@@ -10,8 +10,19 @@ from keras_gen.transformer import build_gpt
 from solutions import nb10_grader
 
 
+@pytest.fixture
+def eager():
+    """Run tf.functions eagerly: one fine-tuning step costs less than tracing
+    the train and scoring functions of each new model (5-10 s on 2 CPU cores)."""
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    yield
+    tf.config.run_functions_eagerly(False)
+
+
 @pytest.mark.parametrize("split", ["random", "templates"])
-def test_split_auc_runs_on_a_tiny_model(split):
+def test_split_auc_runs_on_a_tiny_model(split, eager):
     text = "".join(p + c for p, c in make_code_pairs(digits=2))
     tok = CharTokenizer.train(text + "[]()", byte_fallback=True)
     keras.utils.set_random_seed(0)
