@@ -59,12 +59,19 @@ def train_gpt():
                             epochs=2, shuffle=False, verbose=0)
 
 
+# The one-device model of each compare(), by trainer: a script that also
+# saves and reloads a model takes it from here instead of training it again.
+ONE_DEVICE = {}
+
+
 def compare(train, scope_one, scope_two):
     runs = []
     for scope in (scope_one, scope_two):
         keras.utils.set_random_seed(0)
         with scope():
             model, history = train()
+        if not runs:
+            ONE_DEVICE[train.__name__] = model
         weights = [np.asarray(keras.ops.convert_to_numpy(w))
                    for w in model.weights]
         runs.append((history.history, weights))
@@ -106,7 +113,7 @@ print(json.dumps(results))
 )
 
 
-def run_script(script, backend, extra_env=None):
+def run_script(script, backend, extra_env=None, timeout=600):
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {
         **os.environ,
@@ -120,7 +127,7 @@ def run_script(script, backend, extra_env=None):
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
