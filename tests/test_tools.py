@@ -150,3 +150,43 @@ def test_card_command_leaves_out_out():
         "make pretrained  # = python tools/train_designer.py --kind cvae --quick"
     )
     assert _common.card_command("tools/t.py", []) == "python tools/t.py"
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--judge", "first", "--out", "TAKEN"], "thesis.tex"),
+        (["--judge", "second", "--epochs", "0"], "Expected --epochs >= 1"),
+        (["--judge", "third"], "invalid choice: 'third'"),
+    ],
+)
+def test_train_judges_checks_its_arguments_before_any_work(
+    argv, fragment, tmp_path, monkeypatch, capsys
+):
+    from keras_gen import classifier
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("training started before the arguments were checked")
+
+    monkeypatch.setattr(classifier, "train_quality_classifier", no_work)
+    monkeypatch.setattr(classifier, "train_second_judge", no_work)
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "thesis.tex").write_text("years of work")
+    argv = [str(tmp_path / "taken") if a == "TAKEN" else a for a in argv]
+    with pytest.raises(SystemExit) as exit_:
+        __import__("train_judges").main(argv)
+    assert exit_.value.code == 2
+    assert fragment in capsys.readouterr().err
+    assert (tmp_path / "taken" / "thesis.tex").read_text() == "years of work"
+
+
+def test_train_judges_defaults_to_the_shipped_folders():
+    from keras_gen import classifier
+
+    train_judges = __import__("train_judges")
+    for judge in classifier.JUDGES:
+        args = train_judges.parse_args(["--judge", judge])
+        assert args.out == str(classifier.shipped_folder(judge=judge))
+        assert args.epochs == classifier.EPOCHS == 4
+    assert train_judges.parse_args(["--judge", "second"]).seed == 1
+    assert train_judges.parse_args(["--judge", "first", "--quick"]).epochs == 1
