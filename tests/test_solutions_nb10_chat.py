@@ -37,3 +37,25 @@ def test_grounded_by_kind_by_hand():
     assert table["typo"] == {"n": 1, "retrieval_top1": 0.0, "grounded": 0.0}
     with pytest.raises(ValueError, match="one answer per question"):
         nb10_chat.grounded_by_kind(questions, answers[:2])
+
+
+def test_main_prints_answers_that_follow_its_numbers(capsys):
+    import re
+
+    nb10_chat.main(n_questions=8)
+    out = capsys.readouterr().out
+    assert "on 8 held-out questions" in out
+    moved = re.search(r"Coverage moves the rate by ([\d.]+)%.*?by ([\d.]+)%.*?: "
+                      r"(coverage|length) decides more", out, re.S)
+    coverage, length, winner = float(moved[1]), float(moved[2]), moved[3]
+    assert winner == ("coverage" if coverage > length else "length")
+    worst = re.search(r"fails most on '(\w+)' questions \(grounded ([\d.]+)%\): "
+                      r"([\d.]+)% of them retrieve a wrong section and ([\d.]+)% "
+                      r"retrieve the right one but get no quote, so it is mostly "
+                      r"(retrieval|the reply)", out)
+    assert worst, out
+    wrong, unquoted = float(worst[3]), float(worst[4])
+    assert worst[5] == ("retrieval" if wrong >= unquoted else "the reply")
+    grounded = [float(g) for g in re.findall(r"^\s+\w+\s+\d+\s+[\d.]+%\s+([\d.]+)%$",
+                                             out, re.M)]
+    assert float(worst[2]) == min(grounded)
