@@ -127,3 +127,44 @@ def combination_counts(images, labels) -> dict:
         for tone in captions.TONES
         for width in captions.WIDTHS
     }
+
+
+def main(n_images: int | None = None) -> None:
+    """Print Exercise 12.3's answer, measured on the training images.
+
+    Args:
+        n_images: Use the first ``n_images`` training images (``None``: all
+            60,000, as the shipped model was trained).
+    """
+    from keras_gen import data
+
+    images, labels = data.load_images("fashion_mnist", "train")
+    images, labels = images[:n_images], labels[:n_images]
+    held_out = captions.held_out_combinations(4, seed=0)  # the shipped model's
+    counts = combination_counts(images, labels)
+    kept = captions.training_mask(images, labels, held_out)
+    left = combination_counts(images[kept], labels[kept])
+    print(f"3. {len(images):,} training images, 40 (class, tone, width) combinations;")
+    print(f"   the training mask keeps {int(kept.sum()):,} of them, and of the "
+          f"held-out combinations it leaves {sum(left[c] for c in held_out)} images.")
+    others = sorted(n for c, n in counts.items() if c not in held_out)
+    median = float(np.median(others))
+    for label, tone, width in held_out:
+        n = counts[(label, tone, width)]
+        rank = sum(o < n for o in others)
+        print(f"   {captions.NOUNS[label]:>10} {tone:<5} {width:<6}: {n:>5} images, "
+              f"more than {rank} of the {len(others)} other combinations")
+    common = sum(counts[c] >= median for c in held_out)
+    print(
+        f"   The other combinations have a median of {median:.0f} images. "
+        f"{common} of the {len(held_out)} held-out ones are at or above it: "
+        + ("mostly common combinations that the model had to compose from "
+           "what it learned elsewhere, not rare ones."
+           if common * 2 >= len(held_out) else
+           "mostly rarer than the median combination, so the held-out test also "
+           "asks the model for what the data shows less often.")
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover - prints observed answers
+    main()

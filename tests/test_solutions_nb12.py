@@ -73,3 +73,18 @@ def test_combination_counts_and_the_held_out_mask():
     kept = nb12.combination_counts(images[keep], labels[keep])
     assert all(kept[c] == 0 for c in held_out)
     assert sum(kept.values()) == 2000 - sum(counts[c] for c in held_out)
+
+
+def test_main_prints_exercise_3_from_its_counts(capsys):
+    import re
+
+    nb12.main(n_images=3000)
+    out = capsys.readouterr().out
+    assert "3,000 training images" in out
+    assert "held-out combinations it leaves 0 images" in out
+    median = float(re.search(r"median of (\d+) images", out)[1])
+    counts = [int(n) for n in re.findall(r":\s+(\d+) images, more than", out)]
+    assert len(counts) == 4
+    common = sum(n >= median for n in counts)
+    assert f"{common} of the 4 held-out ones" in out
+    assert ("mostly common" in out) == (common * 2 >= 4)
