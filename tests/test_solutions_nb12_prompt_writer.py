@@ -30,3 +30,18 @@ def test_chosen_captions_always_parse():
     assert sol.choose_captions(model, tokenizer, requests, only) == only * 3
     with pytest.raises(ValueError, match="at least one request"):
         sol.choose_captions(model, tokenizer, [], only)
+
+
+def test_main_prints_an_answer_that_follows_its_numbers(capsys):
+    import re
+
+    model, tokenizer = _tiny()
+    rows = sol.main(model, tokenizer, steps=1, limit=3)
+    out = capsys.readouterr().out
+    shares = re.search(r"right: ([\d.]+)% among 40, ([\d.]+)% among the 19", out)
+    among_40, among_19 = float(shares[1]), float(shares[2])
+    assert among_40 == pytest.approx(100 * rows["chosen_40"]["all_ok"], abs=0.05)
+    verb = ("changes nothing" if among_40 == among_19
+            else "raises" if among_40 > among_19 else "lowers")
+    assert verb in out
+    assert f"{rows['outside_every_intent']:.1%} of the answers" in out
