@@ -157,19 +157,24 @@ def _load_shipped(dataset: str, judge: str):
     folder = shipped_folder(dataset, judge)
     if folder is None:
         return None
+    return _load_folder(
+        folder,
+        f"The shipped {judge} judge in {folder} is damaged",
+        "using a cached or newly trained one instead",
+        remake=f"Restore it (git checkout -- {folder}) or rebuild it with "
+        "python tools/train_judges.py.",
+    )
+
+
+def _load_folder(folder, damaged: str, instead: str, remake: str = ""):
+    """The model of a judge's folder, or ``None`` with a warning if it is damaged."""
     try:
         contents = model_folder.load_folder(
-            folder, what="judge folder", tokenizer=False,
-            remake=f"Restore it (git checkout -- {folder}) or rebuild it with "
-            "python tools/train_judges.py.",
+            folder, what="classifier folder", tokenizer=False, remake=remake
         )
         return model_folder.load_model(contents.model_path)
     except (FileNotFoundError, FileFormatError) as error:
-        warnings.warn(
-            f"The shipped {judge} judge in {folder} is damaged ({error}); using "
-            "a cached or newly trained one instead.",
-            stacklevel=3,
-        )
+        warnings.warn(f"{damaged} ({error}); {instead}.", stacklevel=4)
         return None
 
 
@@ -361,20 +366,11 @@ def _load_cached(dataset: str, judge: str = "first"):
     """The cached judge, or ``None`` (with a warning if it is damaged)."""
     folder = classifier_folder(dataset, judge)
     if os.path.lexists(folder):
-        try:
-            contents = model_folder.load_folder(
-                folder,
-                what="classifier folder",
-                tokenizer=False,
-            )
-            return model_folder.load_model(contents.model_path)
-        except (FileNotFoundError, FileFormatError) as error:
-            warnings.warn(
-                f"The cached classifier in {folder} is damaged ({error}); "
-                "training a new one.",
-                stacklevel=3,
-            )
-            return None
+        return _load_folder(
+            folder,
+            f"The cached classifier in {folder} is damaged",
+            "training a new one",
+        )
     legacy = _legacy_path(dataset, judge)
     if _checksum_ok(legacy):  # the older layout: one file and a sidecar
         model = keras.models.load_model(legacy)  # safe_mode stays on
