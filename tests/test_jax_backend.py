@@ -110,12 +110,23 @@ print(json.dumps(results))
 
 
 @pytest.fixture(scope="module")
-def results():
+def results(tmp_path_factory):
+    # XLA compiles dominate the run (about 14 programs; the diffusion U-Net's
+    # train step alone took 20 s). LLVM at optimization level 1 compiles them
+    # in about half the time and keeps the one- and two-device numbers as
+    # close (level 0 moved a metric of 44 by 6 ulps, past TOLERANCE). JAX's
+    # compilation cache, in a fresh folder, lets each reloaded model's fit and
+    # evaluate reuse the program its original compiled when both are the same
+    # HLO. CPU seconds of the test: 115 before, 67 after.
+    env = {
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=2"
+        " --xla_backend_optimization_level=1",
+        "JAX_COMPILATION_CACHE_DIR": str(tmp_path_factory.mktemp("jax_cache")),
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
+        "JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES": "-1",
+    }
     # Both scripts' time in one: the same 600 s each, for a loaded machine.
-    return run_script(
-        JAX_SCRIPT, "jax", {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"},
-        timeout=1200,
-    )
+    return run_script(JAX_SCRIPT, "jax", env, timeout=1200)
 
 
 def test_jax_data_parallel_and_saving(results):
