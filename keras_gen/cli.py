@@ -175,6 +175,7 @@ def run_demo(
     seed: int,
     batch_size: int = 128,
     train_size: int | None = None,
+    jit_compile="auto",
 ):
     """Train the article's GAN and write samples, curves and the generator.
 
@@ -195,6 +196,10 @@ def run_demo(
         batch_size: Images per step.
         train_size: Train on the first ``train_size`` of the 60,000 images
             (for quick checks); None for all.
+        jit_compile: Passed to :meth:`keras_gen.gan.GAN.compile`: ``"auto"``
+            (default: XLA, this GAN being dense), True or False. False skips
+            the XLA compile (several seconds), quicker for runs of a few
+            steps; a run resumes only with the setting it started with.
 
     Returns:
         Dict of the written paths: ``samples``, ``curves``, ``generator``,
@@ -205,11 +210,18 @@ def run_demo(
     batch_size = check_int("batch_size", batch_size, minimum=1)
     if train_size is not None:
         train_size = check_int("train_size", train_size, minimum=batch_size)
+    if jit_compile not in ("auto", True, False):
+        raise ValueError(
+            "Expected jit_compile to be 'auto', True or False. "
+            f"Received: jit_compile={jit_compile!r}"
+        )
     check_writable_folder(out, "out")
     with OutputLock(out, "keras-gen demo") as lock:
         if lock.note:
             print(lock.note)
-        return _run_demo_locked(dataset, epochs, out, seed, batch_size, train_size)
+        return _run_demo_locked(
+            dataset, epochs, out, seed, batch_size, train_size, jit_compile
+        )
 
 
 def _sweep_dead_partials(out: str) -> None:
@@ -223,7 +235,9 @@ def _sweep_dead_partials(out: str) -> None:
         print(f"Removed {len(removed)} partial file(s) left by ended runs in {out}.")
 
 
-def _run_demo_locked(dataset, epochs, out, seed, batch_size, train_size):
+def _run_demo_locked(
+    dataset, epochs, out, seed, batch_size, train_size, jit_compile="auto"
+):
     """:func:`run_demo` once ``out`` is locked and the arguments checked."""
     _sweep_dead_partials(out)
     _quiet_tensorflow()
@@ -237,7 +251,7 @@ def _run_demo_locked(dataset, epochs, out, seed, batch_size, train_size):
     images = images[:train_size]
 
     model = gan.GAN(gan.build_generator(), gan.build_discriminator(), seed=seed)
-    model.compile()
+    model.compile(jit_compile=jit_compile)
     # Optimizer variables must exist before a backup can be loaded into them.
     model.d_optimizer.build(model.discriminator.trainable_variables)
     model.g_optimizer.build(model.generator.trainable_variables)
@@ -247,6 +261,8 @@ def _run_demo_locked(dataset, epochs, out, seed, batch_size, train_size):
         "batch_size": batch_size,
         "train_size": len(images),
     }
+    if jit_compile != "auto":  # recorded only when set, as older backups lack it
+        settings["jit_compile"] = jit_compile
     backup = EpochBackup(os.path.join(out, ".resume"), settings)
     with _reading(
         "the interrupted run's backup", backup.latest() or backup.folder,
@@ -642,6 +658,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="random seed; the same seed gives the same samples",
     )
+    demo.add_argument(
+        "--no-xla",
+        action="store_true",
+        help="skip the XLA compile (quicker for runs of a few steps)",
+    )
 
     data_cmd = commands.add_parser(
         "data", help="show where the data sets are found (and verify checksums)"
@@ -805,6 +826,7 @@ def main(argv: list[str] | None = None) -> int:
             run_demo(
                 args.dataset, args.epochs, args.out, args.seed,
                 train_size=args.train_size,
+                jit_compile=False if args.no_xla else "auto",
             )
             return 0
         if args.command == "generate":

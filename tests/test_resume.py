@@ -18,7 +18,15 @@ from keras_gen import cli
 
 # 256 of the 60,000 images, two steps an epoch: they check the wiring and the
 # resume, not the training. Two epochs: the run is killed after the first.
-DEMO = {"dataset": "fashion_mnist", "epochs": 2, "seed": 3, "train_size": 256}
+# No XLA (--no-xla): each of the three runs would compile its step for 4 steps
+# (about 3 s of CPU each).
+DEMO = {
+    "dataset": "fashion_mnist",
+    "epochs": 2,
+    "seed": 3,
+    "train_size": 256,
+    "jit_compile": False,
+}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +84,7 @@ def test_killed_demo_resumes_to_the_same_weights(reference, tmp_path):
     killed = tmp_path / "killed"
     argv = [sys.executable, "-m", "keras_gen.cli", "demo", "--out", str(killed)]
     argv += ["--epochs", str(DEMO["epochs"]), "--seed", str(DEMO["seed"])]
-    argv += ["--train-size", str(DEMO["train_size"])]
+    argv += ["--train-size", str(DEMO["train_size"]), "--no-xla"]
     _kill_after_first_backup(argv, killed / ".resume")
     assert not (killed / "generator.keras").exists()
 
