@@ -86,6 +86,7 @@ def image_point(
     hidden_units=IMAGE_HIDDEN_UNITS,
     seed: int = 0,
     n_score: int = N_SCORE,
+    jit_compile="auto",
 ) -> dict:
     """Train a dense VAE on the first ``n_train`` images and score it.
 
@@ -99,6 +100,8 @@ def image_point(
         seed: Seed of the weights, the data order and the samples.
         n_score: Samples for the Fréchet distance (and real images for its
             floor).
+        jit_compile: Passed to :meth:`keras_gen.vae.VAE.compile`; ``False``
+            skips the XLA compile, which only pays off over many steps.
 
     Returns:
         A dict: ``n_train``, ``steps``, ``params``, ``epochs`` (passes over the
@@ -118,7 +121,7 @@ def image_point(
         vae.build_decoder(IMAGE_LATENT_DIM, hidden_units=widths[::-1]),
         seed=seed,
     )
-    model.compile()
+    model.compile(jit_compile=jit_compile)
     images = data.make_image_dataset(
         train_images, IMAGE_BATCH, subset=n_train, seed=seed
     )
@@ -154,6 +157,7 @@ def text_point(
     model_shape=TEXT_MODEL,
     seed: int = 0,
     learning_rate: float = 2e-3,
+    jit_compile: bool = True,
 ) -> dict:
     """Train a character GPT on the first ``n_tokens`` ids and score it.
 
@@ -166,6 +170,9 @@ def text_point(
         model_shape: ``(embed_dim, num_heads, num_layers)``.
         seed: Seed of the weights and the window order.
         learning_rate: Peak of the warm-up + cosine schedule (notebook 05's).
+        jit_compile: XLA-compile the train and evaluation steps
+            (:func:`keras_gen.training.compile_for_pretraining`'s default);
+            ``False`` skips the compile, which only pays off over many steps.
 
     Returns:
         A dict: ``n_tokens``, ``steps``, ``params``, ``epochs`` (passes over
@@ -189,7 +196,7 @@ def text_point(
         warmup_steps=max(1, steps // 10),
         min_learning_rate=learning_rate / 10,
     )
-    compile_for_pretraining(model, optimizer)
+    compile_for_pretraining(model, optimizer, jit_compile=jit_compile)
     subset = np.asarray(train_ids[:n_tokens])
     windows = make_next_token_dataset(
         subset, TEXT_CONTEXT, TEXT_BATCH, repeat=True, seed=seed
