@@ -68,3 +68,5 @@ def test_text_bits_is_what_text_point_reports(text_point):
     )
     assert scaling.text_bits(point["model"], held) == pytest.approx(point["val_bits"])
     assert point["val_bits"] != pytest.approx(point["train_bits"])
+    with pytest.raises(ValueError, match="Expected batches >= 1"):
+        scaling.text_bits(point["model"], held, 0)
