@@ -17,13 +17,19 @@ def test_bits_per_dimension_and_widths():
 
 
 def test_image_point_scores_a_tiny_vae(fashion_test):
+    import tensorflow as tf
+
     images = fashion_test[0]
-    # Without XLA: compiling costs more than 2 steps (test_vae trains a dense
-    # VAE under XLA, the "auto" default).
-    point = scaling.image_point(
-        images, images, 256, steps=2, hidden_units=(32,), n_score=128,
-        jit_compile=False,
-    )
+    # Without XLA, op by op: compiling or tracing costs more than 2 steps
+    # (test_vae trains a dense VAE under XLA, the "auto" default).
+    tf.config.run_functions_eagerly(True)
+    try:
+        point = scaling.image_point(
+            images, images, 256, steps=2, hidden_units=(32,), n_score=128,
+            jit_compile=False,
+        )
+    finally:
+        tf.config.run_functions_eagerly(False)
     assert point["model"].jit_compile is False
     assert point["n_train"] == 256 and point["steps"] == 2
     assert point["epochs"] == pytest.approx(2 * scaling.IMAGE_BATCH / 256)
