@@ -45,13 +45,23 @@ def test_image_point_scores_a_tiny_vae(fashion_test):
 def text_point():
     """One tiny text point (2 steps) on random ids, scored on other ids.
 
-    Shared by the two tests below: each text point compiles its train step with
-    XLA (compile_for_pretraining's default), which costs far more than 2 steps.
+    Shared by the two tests below. Without XLA, op by op: compiling or tracing
+    costs far more than 2 steps (test_training's test_xla_is_the_default
+    trains a GPT under compile_for_pretraining's default XLA).
     """
+    import tensorflow as tf
+
     rng = np.random.default_rng(1)
     ids = rng.integers(0, 5, 4000)
     held = ids[::-1].copy()  # other text: its first windows differ
-    point = scaling.text_point(ids, held, 2200, 5, steps=2, model_shape=(16, 2, 1))
+    tf.config.run_functions_eagerly(True)
+    try:
+        point = scaling.text_point(
+            ids, held, 2200, 5, steps=2, model_shape=(16, 2, 1), jit_compile=False
+        )
+    finally:
+        tf.config.run_functions_eagerly(False)
+    assert point["model"].jit_compile is False
     return ids, held, point
 
 

@@ -86,11 +86,25 @@ def test_optimizer_recipe():
     assert decayed == {"embeddings", "kernel"}
 
 
+def test_xla_is_the_default_and_trains():
+    # The one XLA compile of a GPT's train step in the tests (the notebooks'
+    # full runs and the tools train under this default).
+    keras.utils.set_random_seed(0)
+    model = compile_for_pretraining(
+        build_gpt(5, 8, 16, 2, 1), make_optimizer(1e-2, 4, 1, 1e-3)
+    )
+    assert model.jit_compile is True
+    ids = np.random.default_rng(0).integers(0, 5, (8, 9))
+    history = model.fit(ids[:, :-1], ids[:, 1:], batch_size=4, epochs=2, verbose=0)
+    loss = history.history["loss"]
+    assert int(model.optimizer.iterations) == 4
+    assert all(math.isfinite(x) for x in loss) and loss[1] < loss[0]
+
+
 def test_tiny_model_overfits_a_short_text():
     # Proof that training works end to end: loss falls to near zero (about
     # 0.05 after 150 steps with seeds 0, 1 and 2). Without XLA: compiling
-    # costs more than these 150 steps; test_solutions' nb04 test trains a
-    # GPT under compile_for_pretraining's default XLA.
+    # costs more than these 150 steps (test_xla_is_the_default_and_trains).
     keras.utils.set_random_seed(0)
     tok = CharTokenizer.train(TEXT, byte_fallback=False)
     ids = tok.encode(TEXT)
