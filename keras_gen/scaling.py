@@ -86,6 +86,7 @@ def image_point(
     hidden_units=IMAGE_HIDDEN_UNITS,
     seed: int = 0,
     n_score: int = N_SCORE,
+    jit_compile="auto",
 ) -> dict:
     """Train a dense VAE on the first ``n_train`` images and score it.
 
@@ -99,6 +100,9 @@ def image_point(
         seed: Seed of the weights, the data order and the samples.
         n_score: Samples for the Fréchet distance (and real images for its
             floor).
+        jit_compile: Passed to :meth:`keras_gen.vae.VAE.compile`: ``"auto"``
+            (XLA for this dense VAE); ``False`` skips the XLA compile, which
+            only pays off over many steps.
 
     Returns:
         A dict: ``n_train``, ``steps``, ``params``, ``epochs`` (passes over the
@@ -118,7 +122,7 @@ def image_point(
         vae.build_decoder(IMAGE_LATENT_DIM, hidden_units=widths[::-1]),
         seed=seed,
     )
-    model.compile()
+    model.compile(jit_compile=jit_compile)
     images = data.make_image_dataset(
         train_images, IMAGE_BATCH, subset=n_train, seed=seed
     )
@@ -154,6 +158,8 @@ def text_point(
     model_shape=TEXT_MODEL,
     seed: int = 0,
     learning_rate: float = 2e-3,
+    jit_compile: bool = True,
+    eval_batches: int = EVAL_BATCHES,
 ) -> dict:
     """Train a character GPT on the first ``n_tokens`` ids and score it.
 
@@ -166,11 +172,16 @@ def text_point(
         model_shape: ``(embed_dim, num_heads, num_layers)``.
         seed: Seed of the weights and the window order.
         learning_rate: Peak of the warm-up + cosine schedule (notebook 05's).
+        jit_compile: XLA-compile the train and evaluation steps
+            (:func:`keras_gen.training.compile_for_pretraining`'s default);
+            ``False`` skips the compile, which only pays off over many steps.
+        eval_batches: Batches each of the two scores averages (see
+            :func:`text_bits`).
 
     Returns:
         A dict: ``n_tokens``, ``steps``, ``params``, ``epochs`` (passes over
         the training text), ``seconds``, ``train_bits`` and ``val_bits`` (bits
-        per character on up to ``EVAL_BATCHES`` batches of the training text
+        per character on up to ``eval_batches`` batches of the training text
         and of the held-out text).
     """
     from keras_gen.text import make_next_token_dataset
@@ -189,7 +200,7 @@ def text_point(
         warmup_steps=max(1, steps // 10),
         min_learning_rate=learning_rate / 10,
     )
-    compile_for_pretraining(model, optimizer)
+    compile_for_pretraining(model, optimizer, jit_compile=jit_compile)
     subset = np.asarray(train_ids[:n_tokens])
     windows = make_next_token_dataset(
         subset, TEXT_CONTEXT, TEXT_BATCH, repeat=True, seed=seed
@@ -204,18 +215,18 @@ def text_point(
         "params": model.count_params(),
         "epochs": steps * TEXT_BATCH * TEXT_CONTEXT / n_tokens,
         "seconds": seconds,
-        "train_bits": text_bits(model, subset),
-        "val_bits": text_bits(model, val_ids),
+        "train_bits": text_bits(model, subset, eval_batches),
+        "val_bits": text_bits(model, val_ids, eval_batches),
         "model": model,
     }
 
 
-def text_bits(model, ids) -> float:
+def text_bits(model, ids, batches: int = EVAL_BATCHES) -> float:
     """Bits per character of a compiled character GPT on the start of ``ids``.
 
     The text is cut into non-overlapping windows of ``TEXT_CONTEXT``, in
-    order, and the first ``EVAL_BATCHES`` batches of ``EVAL_BATCH`` windows
-    are scored: ``EVAL_BATCHES * EVAL_BATCH * TEXT_CONTEXT`` = 45,056
+    order, and the first ``batches`` batches of ``EVAL_BATCH`` windows are
+    scored: by default ``EVAL_BATCHES * EVAL_BATCH * TEXT_CONTEXT`` = 45,056
     characters, or all of ``ids`` when it is shorter.
 
     Args:
@@ -223,6 +234,8 @@ def text_bits(model, ids) -> float:
             returns it).
         ids: Token ids (1-D), at least ``EVAL_BATCH * TEXT_CONTEXT + 1`` of
             them (one batch of windows).
+        batches: Batches of windows to score, >= 1 (default
+            ``EVAL_BATCHES``).
 
     Returns:
         The mean next-token loss in bits per character.
@@ -231,7 +244,7 @@ def text_bits(model, ids) -> float:
         >>> from keras_gen.training import compile_for_pretraining
         >>> from keras_gen.transformer import build_gpt
         >>> model = build_gpt(5, TEXT_CONTEXT, 16, num_heads=2, num_layers=1)
-        >>> _ = compile_for_pretraining(model)
+        >>> _ = compile_for_pretraining(model, jit_compile=False)
         >>> bits = text_bits(model, np.arange(2100) % 5)  # untrained: about uniform
         >>> abs(bits - math.log2(5)) < 0.5
         True
@@ -242,4 +255,5 @@ def text_bits(model, ids) -> float:
     windows = make_next_token_dataset(
         np.asarray(ids), TEXT_CONTEXT, EVAL_BATCH, shuffle=False, stride=TEXT_CONTEXT
     )
-    return evaluate_loss(model, windows.take(EVAL_BATCHES)) / math.log(2)
+    batches = check_int("batches", batches, 1)
+    return evaluate_loss(model, windows.take(batches)) / math.log(2)

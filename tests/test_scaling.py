@@ -17,10 +17,20 @@ def test_bits_per_dimension_and_widths():
 
 
 def test_image_point_scores_a_tiny_vae(fashion_test):
+    import tensorflow as tf
+
     images = fashion_test[0]
-    point = scaling.image_point(
-        images, images, 256, steps=2, hidden_units=(32,), n_score=128
-    )
+    # Without XLA, op by op: compiling or tracing costs more than 2 steps
+    # (test_vae trains a dense VAE under XLA, the "auto" default).
+    tf.config.run_functions_eagerly(True)
+    try:
+        point = scaling.image_point(
+            images, images, 256, steps=2, hidden_units=(32,), n_score=128,
+            jit_compile=False,
+        )
+    finally:
+        tf.config.run_functions_eagerly(False)
+    assert point["model"].jit_compile is False
     assert point["n_train"] == 256 and point["steps"] == 2
     assert point["epochs"] == pytest.approx(2 * scaling.IMAGE_BATCH / 256)
     assert point["params"] == point["model"].count_params()
@@ -35,13 +45,23 @@ def test_image_point_scores_a_tiny_vae(fashion_test):
 def text_point():
     """One tiny text point (2 steps) on random ids, scored on other ids.
 
-    Shared by the two tests below: each text point compiles its train step with
-    XLA (compile_for_pretraining's default), which costs far more than 2 steps.
+    Shared by the two tests below. Without XLA, op by op: compiling or tracing
+    costs far more than 2 steps (test_training's test_xla_is_the_default
+    trains a GPT under compile_for_pretraining's default XLA).
     """
+    import tensorflow as tf
+
     rng = np.random.default_rng(1)
     ids = rng.integers(0, 5, 4000)
     held = ids[::-1].copy()  # other text: its first windows differ
-    point = scaling.text_point(ids, held, 2200, 5, steps=2, model_shape=(16, 2, 1))
+    tf.config.run_functions_eagerly(True)
+    try:
+        point = scaling.text_point(
+            ids, held, 2200, 5, steps=2, model_shape=(16, 2, 1), jit_compile=False
+        )
+    finally:
+        tf.config.run_functions_eagerly(False)
+    assert point["model"].jit_compile is False
     return ids, held, point
 
 
@@ -64,3 +84,5 @@ def test_text_bits_is_what_text_point_reports(text_point):
     )
     assert scaling.text_bits(point["model"], held) == pytest.approx(point["val_bits"])
     assert point["val_bits"] != pytest.approx(point["train_bits"])
+    with pytest.raises(ValueError, match="Expected batches >= 1"):
+        scaling.text_bits(point["model"], held, 0)
