@@ -221,6 +221,7 @@ def _real_reference(dataset, counts, seed):
             test_labels[test_idx].astype("int64"),
             test_predicted,
         )
+        _REAL_CACHE[key + ("test_idx",)] = test_idx  # for the second judge
     return _REAL_CACHE[key]
 
 
@@ -233,15 +234,6 @@ def _real_indices(train_labels, test_labels, counts, seed):
             members = np.flatnonzero(labels == c)
             picks[split].append(rng.choice(members, count, replace=False))
     return tuple(np.concatenate(picks[s]) for s in ("train", "test"))
-
-
-def _real_test_images(dataset, counts, seed):
-    """The real test images of :func:`_real_reference` (same draw)."""
-    from keras_gen import data
-
-    train_labels = data.load_images(dataset, "train")[1]
-    test, test_labels = data.load_images(dataset, "test")
-    return test[_real_indices(train_labels, test_labels, counts, seed)[1]]
 
 
 def design_report(
@@ -329,12 +321,13 @@ def design_report(
 
 def _second_judge(images, requested, dataset, counts, seed, num_classes):
     """Adherence of ``images`` and of the same real test images, second judge."""
-    from keras_gen import classifier
+    from keras_gen import classifier, data
 
     _, _, _, test_y, _ = _real_reference(dataset, counts, seed)
     key = (dataset, tuple(counts), seed, "second")
     if key not in _REAL_CACHE:
-        test_images = _real_test_images(dataset, counts, seed)
+        test_idx = _REAL_CACHE[(dataset, tuple(counts), seed, "test_idx")]
+        test_images = data.load_images(dataset, "test")[0][test_idx]
         _REAL_CACHE[key] = classifier.features_and_predictions(
             test_images, dataset, judge="second"
         )[1]

@@ -85,6 +85,8 @@ _FEATURE_LAYER = "features"
 # (the classifier) and (name, "both") (the same model with two outputs); for
 # the second judge (name, "second") and (name, "second", "both").
 _LOADED: dict = {}
+# (dataset, judge) -> (the judge, its predictions on the real test images)
+_TEST_PREDICTIONS: dict = {}
 
 
 def cache_dir() -> Path:
@@ -489,9 +491,27 @@ def features_and_predictions(
 def judge_accuracy(dataset: str = "fashion_mnist", judge: str = "first") -> float:
     """The judge's accuracy on the data set's 10,000 real test images.
 
+    The judge classifies them once per process (again after a retrain).
+
     Example:
         >>> # judge_accuracy(judge="second")  -> about 0.91 (trains it if needed)
     """
-    images, labels = data.load_images(dataset, "test")
-    predicted = features_and_predictions(images, dataset, judge=judge)[1]
-    return float(np.mean(predicted == labels))
+    labels = data.load_images(dataset, "test")[1]
+    return float(np.mean(_test_predictions(dataset, judge) == labels))
+
+
+def _test_predictions(dataset: str, judge: str) -> np.ndarray:
+    """The judge's predicted classes ``(10000,)`` for the real test images.
+
+    Computed once per process and judge (one pass of
+    :func:`features_and_predictions`), again only when :func:`load_classifier`
+    has replaced the judge; the array is read-only.
+    """
+    model = load_classifier(dataset, judge=judge)
+    cached = _TEST_PREDICTIONS.get((dataset, judge))
+    if cached is None or cached[0] is not model:
+        images = data.load_images(dataset, "test")[0]
+        predicted = features_and_predictions(images, dataset, judge=judge)[1]
+        predicted.flags.writeable = False
+        cached = _TEST_PREDICTIONS[(dataset, judge)] = (model, predicted)
+    return cached[1]

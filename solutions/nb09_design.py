@@ -66,7 +66,8 @@ def truncation_tradeoff(
         images = generate(
             model, range(model.num_classes), n=n, seed=seed, temperature=t
         )
-        overall = design_report(images, requested).overall
+        # Only the first judge's columns are reported: skip the second's pass.
+        overall = design_report(images, requested, second_judge=False).overall
         rows.append(
             {
                 "temperature": float(t),

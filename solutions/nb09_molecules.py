@@ -73,9 +73,12 @@ def smiles_ngram_sample(
 
 def molecule_temperature_sweep(
     model, tokenizer, training_smiles, temperatures=(0.7, 1.0, 1.3),
-    num_samples: int = 500, seed: int = 0,
+    num_samples: int = 500, seed: int = 0, jit: bool = True,
 ) -> dict[float, dict[str, float]]:
     """MOSES metrics of ``num_samples`` molecules at each temperature.
+
+    ``jit``: XLA for the decoding steps (:func:`sample_smiles`); ``False``
+    where its compile costs more than it saves (a few hundred samples).
 
     Returns:
         ``{temperature: {"valid": ..., "novelty": ..., "unique": ...}}``,
@@ -86,7 +89,8 @@ def molecule_temperature_sweep(
     results = {}
     for temperature in temperatures:
         samples = sample_smiles(
-            model, tokenizer, num_samples, temperature=temperature, seed=seed
+            model, tokenizer, num_samples, temperature=temperature, seed=seed,
+            jit=jit,
         )
         metrics = moses_metrics(samples, training, ks=())
         valid = valid_canonical(samples)

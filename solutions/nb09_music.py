@@ -45,7 +45,12 @@ def music_trigram_nll(train_ids, inputs, targets, alpha: float = 1.0) -> float:
 
 
 def music_temperature_sweep(
-    model, held_out_melodies, temperatures=(0.7, 1.0, 1.3), count: int = 50, seed=0
+    model,
+    held_out_melodies,
+    temperatures=(0.7, 1.0, 1.3),
+    count: int = 50,
+    seed=0,
+    jit: bool = True,
 ) -> dict[float, dict[str, float]]:
     """Exercise 9.4: how sampling temperature trades safety for variety.
 
@@ -56,6 +61,9 @@ def music_temperature_sweep(
     the token budget ends). A high one flattens the distribution: more
     chromatic notes and odd leaps.
 
+    ``jit``: XLA for the decoding steps (:func:`sample_melodies`); ``False``
+    for a few melodies from a tiny model.
+
     Returns:
         ``{temperature: {"in_key": ..., "interval_tv": ..., "notes": ...}}``,
         ``notes`` being the mean sample length in notes.
@@ -64,7 +72,7 @@ def music_temperature_sweep(
     results = {}
     for temperature in temperatures:
         samples, _ = music.sample_melodies(
-            model, count, seed=seed, temperature=temperature
+            model, count, seed=seed, temperature=temperature, jit=jit
         )
         results[temperature] = {
             "in_key": mm.in_key_share(samples),

@@ -31,7 +31,7 @@ def tiny_models():
         seed=0,
     )
     for model in (cgan, cvae):
-        model.compile(jit_compile=False)
+        model.compile(jit_compile=False, run_eagerly=True)  # 2 steps: no graph
         model.fit(images, labels, batch_size=16, epochs=1, verbose=0)
     return {"cgan": cgan, "cvae": cvae}
 
@@ -274,6 +274,7 @@ def test_same_seed_same_training(kind):
         keras.utils.set_random_seed(0)
         build = {"cgan": cond.build_conditional_gan, "cvae": cond.build_conditional_vae}
         model = build[kind](seed=0, jit_compile=False)
+        model.run_eagerly = True  # 3 steps: tracing a graph would cost more
         dataset = cond.labelled_dataset(images, labels, batch_size=16, seed=0)
         model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)
         samples.append(cond.generate(model, [5, 7], n=2, seed=0))

@@ -206,8 +206,9 @@ def test_metrics_bad_inputs():
 
 def test_sampling_is_seeded_and_checks_its_inputs(tokenizer, tmp_path):
     model = build_gpt(tokenizer.vocab_size, 12, 16, 2, 1)
-    first = sample_smiles(model, tokenizer, 4, seed=1)
-    assert first == sample_smiles(model, tokenizer, 4, seed=1)
+    # No XLA for 4 samples (the shipped model's test samples with it).
+    first = sample_smiles(model, tokenizer, 4, seed=1, jit=False)
+    assert first == sample_smiles(model, tokenizer, 4, seed=1, jit=False)
     assert all(isinstance(s, str) for s in first)
     with pytest.raises(ValueError, match="num_samples >= 1"):
         sample_smiles(model, tokenizer, 0)
@@ -218,7 +219,7 @@ def test_sampling_is_seeded_and_checks_its_inputs(tokenizer, tmp_path):
     folder = save_smiles_gpt(tmp_path / "m", model, tokenizer, {"note": "untrained"})
     loaded = load_smiles_gpt(folder)
     assert loaded.tokenizer.tokens == tokenizer.tokens
-    assert sample_smiles(loaded.model, loaded.tokenizer, 4, seed=1) == first
+    assert sample_smiles(loaded.model, loaded.tokenizer, 4, seed=1, jit=False) == first
 
 
 def test_shipped_model_is_small_and_documented():

@@ -25,7 +25,7 @@ def test_a_colder_shipped_model_writes_more_valid_molecules():
     shipped = load_smiles_gpt()
     result = molecule_temperature_sweep(
         shipped.model, shipped.tokenizer, load_moses("train"),
-        temperatures=(0.7, 1.5), num_samples=200,
+        temperatures=(0.7, 1.5), num_samples=100, jit=False,  # no XLA: 200 samples
     )
     assert sorted(result) == [0.7, 1.5]
     assert result[0.7]["valid"] > result[1.5]["valid"]

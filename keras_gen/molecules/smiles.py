@@ -333,6 +333,7 @@ def sample_smiles(
     seed: int = 0,
     batch_size: int = 500,
     verbose: bool | None = False,
+    jit: bool = True,
 ) -> list[str]:
     """Ask ``model`` for ``num_samples`` new molecules (SMILES, maybe invalid).
 
@@ -350,6 +351,8 @@ def sample_smiles(
         seed: Sampling seed; the same seed gives the same molecules.
         batch_size: Rows decoded together.
         verbose: Progress bar.
+        jit: Compile the decoding steps with XLA (seconds per model, which
+            pay off for many samples); ``False`` for a few samples.
 
     Returns:
         A list of ``num_samples`` SMILES strings (possibly empty or invalid).
@@ -358,7 +361,7 @@ def sample_smiles(
         >>> from keras_gen.transformer import build_gpt
         >>> tok = SmilesTokenizer.train(["CCO"])
         >>> model = build_gpt(tok.vocab_size, 8, 16, 2, 1)
-        >>> len(sample_smiles(model, tok, 3))
+        >>> len(sample_smiles(model, tok, 3, jit=False))  # 3 samples: no XLA
         3
     """
     from keras_gen.decoding import generate_ids
@@ -385,6 +388,7 @@ def sample_smiles(
         seed=seed,
         batch_size=batch_size,
         verbose=verbose,
+        jit=jit,
     )  # (n, context_length)
     return [tokenizer.decode(row) for row in ids]
 

@@ -328,6 +328,7 @@ def sample_melodies(
     seed: int = 0,
     temperature: float = 1.0,
     max_new_tokens: int = 160,
+    jit: bool = True,
 ) -> tuple[list[tuple], int]:
     """Sample melodies from a GPT trained on :func:`melodies_to_ids` streams.
 
@@ -341,6 +342,8 @@ def sample_melodies(
         seed: Sampling seed; the same seed gives the same melodies.
         temperature: Softmax temperature (``> 0``).
         max_new_tokens: Tokens per row (two per note).
+        jit: Compile the decoding steps with XLA (seconds per model, which
+            pay off for many melodies); ``False`` for a few.
 
     Returns:
         ``(melodies, ill_formed)``: the non-empty melodies (at most
@@ -362,6 +365,7 @@ def sample_melodies(
         temperature=temperature,
         seed=seed,
         verbose=False,
+        jit=jit,
     )  # (count, 1 + max_new_tokens)
     melodies, ill_formed = [], 0
     for row in rows:
