@@ -109,6 +109,9 @@ def _train_tiny(conv=False):
         pair = vae.build_encoder(4, shape), vae.build_decoder(4, shape)
     model = vae.VAE(*pair, beta=0.5, seed=3)
     model.compile()
+    # 4 steps: the conv model runs them eagerly (no graph to trace); the dense
+    # one keeps "auto"'s XLA, the compiled train step's only test here.
+    model.run_eagerly = conv
     images = np.random.default_rng(0).uniform(-1, 1, (64, *shape)).astype("float32")
     model.fit(images, batch_size=32, epochs=2, verbose=0)
     return model, images
