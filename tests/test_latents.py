@@ -25,10 +25,12 @@ def _images(n=32, seed=0):
 def trained():
     keras.utils.set_random_seed(0)
     model = build_latent_autoencoder(base_filters=8)
-    model.compile(keras.optimizers.Adam(3e-3))
+    # 4 steps, run eagerly: tracing the train step costs more than they do, and
+    # they already cut the error to 0.13-0.17 of its start (seeds 0-2).
+    model.compile(keras.optimizers.Adam(3e-3), run_eagerly=True)
     images = _images()
     before = float(np.mean(np.abs(model.predict(images, verbose=0) - images)))
-    model.fit(images, images, batch_size=16, epochs=15, verbose=0)
+    model.fit(images, images, batch_size=16, epochs=2, verbose=0)
     return model.fit_normalization(images), images, before
 
 

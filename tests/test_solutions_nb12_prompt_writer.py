@@ -32,9 +32,22 @@ def test_chosen_captions_always_parse():
         sol.choose_captions(model, tokenizer, [], only)
 
 
-def test_main_prints_an_answer_that_follows_its_numbers(capsys):
+def test_main_prints_an_answer_that_follows_its_numbers(capsys, monkeypatch):
     import re
 
+    import tensorflow as tf
+
+    finetune_writer = wishes.finetune_writer
+
+    def eager_finetune_writer(*args, **kwargs):
+        # One step, run op by op (as notebook 12's fast mode does): no XLA compile.
+        tf.config.run_functions_eagerly(True)
+        try:
+            return finetune_writer(*args, **kwargs)
+        finally:
+            tf.config.run_functions_eagerly(False)
+
+    monkeypatch.setattr(wishes, "finetune_writer", eager_finetune_writer)
     model, tokenizer = _tiny()
     rows = sol.main(model, tokenizer, steps=1, limit=3)
     out = capsys.readouterr().out

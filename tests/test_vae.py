@@ -48,7 +48,8 @@ def test_loss_matches_a_hand_computed_tiny_case():
     assert metrics.evaluate_elbo(model, np.repeat(images, 3, 0)) == pytest.approx(
         reconstruction + kl, rel=1e-5
     )
-    model.compile()
+    model.compile(jit_compile=False)
+    model.run_eagerly = True  # one batch: no graph
     result = model.evaluate(images, verbose=0, return_dict=True)
     assert result["loss"] == pytest.approx(reconstruction + kl, rel=1e-5)
 
@@ -56,7 +57,8 @@ def test_loss_matches_a_hand_computed_tiny_case():
 def test_beta_weights_kl_in_training_but_not_in_the_reported_loss():
     # With beta = 0 the KL heads get no gradient: z_log_var's bias stays put.
     model = _fixed_vae(beta=0.0)
-    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    model.compile(optimizer=keras.optimizers.SGD(0.1), jit_compile=False)
+    model.run_eagerly = True  # one step: no graph
     images = np.array([[[[-1.0], [0.5]]]] * 4, "float32")
     history = model.fit(images, batch_size=4, epochs=1, verbose=0).history
     bias = model.encoder.get_layer("z_log_var").bias.numpy()
@@ -107,6 +109,9 @@ def _train_tiny(conv=False):
         pair = vae.build_encoder(4, shape), vae.build_decoder(4, shape)
     model = vae.VAE(*pair, beta=0.5, seed=3)
     model.compile()
+    # 4 steps: the conv model runs them eagerly (no graph to trace); the dense
+    # one keeps "auto"'s XLA, the compiled train step's only test here.
+    model.run_eagerly = conv
     images = np.random.default_rng(0).uniform(-1, 1, (64, *shape)).astype("float32")
     model.fit(images, batch_size=32, epochs=2, verbose=0)
     return model, images
@@ -131,7 +136,12 @@ def test_save_and_load_round_trip(tmp_path, conv, request):
     np.testing.assert_array_equal(loaded.encode(images), model.encode(images))
     assert metrics.evaluate_elbo(loaded, images) == metrics.evaluate_elbo(model, images)
     assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations) == 4
-    loaded.fit(images, batch_size=32, epochs=1, verbose=0)  # training resumes
+    assert loaded.jit_compile is model.jit_compile  # the XLA choice is kept
+    # Training resumes from the loaded optimizer: 2 steps, run eagerly, so that
+    # the loaded model needs no second XLA compile or graph trace.
+    loaded.run_eagerly = True
+    loaded.fit(images, batch_size=32, epochs=1, verbose=0)
+    assert int(loaded.optimizer.iterations) == 6
 
 
 def test_outputs_are_images_in_range(tiny_dense):

@@ -123,7 +123,13 @@ def test_finetune_writer_lowers_the_caption_loss():
     keras.utils.set_random_seed(0)
     model = build_gpt(tokenizer.vocab_size, 128, 32, 2, 1)
     history, used = wishes.finetune_writer(
-        model, tokenizer, 20, per_request=2, learning_rate=3e-3, log_every=10
+        model,
+        tokenizer,
+        20,
+        per_request=2,
+        learning_rate=3e-3,
+        log_every=10,
+        jit_compile=False,  # 20 steps: XLA's compile costs more than it saves
     )
     losses = history.history["loss"]
     assert len(used) == 2 * len(wishes.split_requests("train"))

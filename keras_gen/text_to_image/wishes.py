@@ -620,6 +620,7 @@ def finetune_writer(
     seed: int = 0,
     log_every: int | None = None,
     split: str = "train",
+    jit_compile: bool = True,
 ):
     """Fine-tune ``model`` in place on :func:`make_pairs` (loss on the caption).
 
@@ -638,6 +639,8 @@ def finetune_writer(
             many steps; exactly ``steps`` are trained).
         split: The requests trained on: ``"train"``, or ``"fit"`` to choose
             settings on ``"validation"``.
+        jit_compile: XLA-compile the train step (passed to ``finetune_lm``);
+            ``False`` is quicker for a few steps.
 
     Returns:
         ``(history, pairs)``: the ``fit`` history and the training pairs.
@@ -657,5 +660,6 @@ def finetune_writer(
         learning_rate=learning_rate,
         seed=seed,
         log_every=log_every,
+        jit_compile=jit_compile,
     )
     return history, pairs
