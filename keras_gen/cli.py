@@ -351,6 +351,35 @@ def run_data_check(download: bool) -> int:
     return status
 
 
+#: Models that ``generate`` and ``chat`` loaded in this process, by folder,
+#: with the folder's file names, sizes and times: a later call on the same,
+#: unchanged folder reuses the model, and with it the decoding functions
+#: :mod:`keras_gen.decoding` compiled for it (about 4 s a model), so
+#: in-process callers (tests, notebooks) pay them once. The same weights:
+#: the same tokens for the same seed.
+_LOADED: dict = {}
+
+
+def _folder_state(folder: str) -> tuple:
+    with os.scandir(folder) as entries:
+        stats = [(entry.name, entry.stat()) for entry in entries]
+    return tuple(sorted((name, st.st_mtime_ns, st.st_size) for name, st in stats))
+
+
+def _load_pretrained_once(folder: str):
+    """``load_pretrained(folder)``, reused while the folder's files are unchanged."""
+    from keras_gen.pretrained import load_pretrained
+
+    path = os.path.realpath(folder)
+    state = _folder_state(path)
+    cached = _LOADED.get(path)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    loaded = load_pretrained(folder)
+    _LOADED[path] = (state, loaded)
+    return loaded
+
+
 def run_generate(args) -> int:
     """Print text generated from ``args.prompt`` (the ``generate`` command).
 
@@ -374,7 +403,11 @@ def run_generate(args) -> int:
         "the model folder", folder,
         "Restore it (git checkout data/pretrained) or save it again.",
     ):
-        generator = pipeline("text-generation", model=args.model)
+        from keras_gen.pretrained import DEFAULT_MODEL_DIR
+
+        path = DEFAULT_MODEL_DIR if args.model is None else args.model
+        model = _load_pretrained_once(path) if os.path.isdir(path) else args.model
+        generator = pipeline("text-generation", model=model)
     with _naming_the_model(folder):
         outputs = generator(
             args.prompt,
@@ -444,7 +477,10 @@ def run_chat(args) -> int:
         "the model folder", folder,
         "Restore it (git checkout data/pretrained) or save it again.",
     ):
-        loaded = load_pretrained(folder)
+        loaded = (
+            _load_pretrained_once(folder) if os.path.isdir(folder)
+            else load_pretrained(folder)
+        )
     index = None  # --retriever tfidf: the desk's own TF-IDF index
     if args.retriever == "fused":
         from keras_gen.helpdesk.encoder import RETRIEVER_DIR

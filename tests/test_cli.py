@@ -105,8 +105,9 @@ def test_generate_samples_when_asked_and_repeats_with_a_seed(model_folder, capsy
     argv = ["generate", "--prompt", "ab", "--max-new-tokens", "20", "--model"]
     sampled = [*argv, model_folder, "--temperature", "3", "--top-k", "5"]
     outputs = []
-    # Each call loads the model and XLA-compiles its decoding (~4 s): the
-    # other seed's call also asks for two sequences.
+    # The other seed's call also asks for two sequences. The calls reuse the
+    # model the first generate call of this module loaded (cli._LOADED), and
+    # its compiled decoding.
     for extra in (["1"], ["1"], ["2", "--num-return-sequences", "2"]):
         assert cli.main([*sampled, "--top-p", "0.99", "--seed", *extra]) == 0
         outputs.append(capsys.readouterr().out)

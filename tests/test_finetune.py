@@ -19,6 +19,18 @@ def tok():
     return CharTokenizer.train(ALPHABET, byte_fallback=False)
 
 
+@pytest.fixture
+def eager():
+    """Run tf.functions op by op: for a few steps of a tiny model, tracing the
+    train step into a graph (seconds a model on 2 CPU cores) costs more than
+    the steps themselves. The tests that train longer run in graph mode."""
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    yield
+    tf.config.run_functions_eagerly(False)
+
+
 def tiny_gpt(vocab_size, context_length=24, seed=0):
     keras.utils.set_random_seed(seed)
     return build_gpt(vocab_size, context_length, 32, num_heads=2, num_layers=1)
@@ -133,7 +145,7 @@ def test_finetune_lm_errors(tok, steps, log_every, fragment):
         ft.finetune_lm(model, x, y, w, steps=steps, log_every=log_every)
 
 
-def test_finetune_lm_logs_every_log_every_steps(tok):
+def test_finetune_lm_logs_every_log_every_steps(tok, eager):
     model = tiny_gpt(tok.vocab_size)
     x, y, w = ft.prompt_completion_arrays(tok, [("#a=", "b\n")], 8)
     history = ft.finetune_lm(
@@ -144,7 +156,7 @@ def test_finetune_lm_logs_every_log_every_steps(tok):
 
 
 def test_finetune_lm_trains_exactly_the_steps_asked_when_log_every_does_not_divide(
-    tok,
+    tok, eager
 ):
     model = tiny_gpt(tok.vocab_size)
     x, y, w = ft.prompt_completion_arrays(tok, [("#a=", "b\n")], 8)

@@ -135,7 +135,18 @@ def test_bad_arguments_are_refused(call, fragment):
         call()
 
 
-def test_a_tiny_namer_trains_and_names_kinds(made):
+@pytest.fixture
+def eager():
+    """Run tf.functions op by op: one training step and two predictions of a
+    tiny model are quicker than tracing the train and predict steps."""
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    yield
+    tf.config.run_functions_eagerly(False)
+
+
+def test_a_tiny_namer_trains_and_names_kinds(made, eager):
     texts = mistakes.mistake_texts(made)
     tok = CharTokenizer.train("".join(texts), byte_fallback=False)
     few = made[:8]

@@ -223,8 +223,25 @@ def shipped_index(sections=None, tfidf: HelpIndex | None = None) -> FusedIndex:
     Returns:
         A :class:`~keras_gen.retrieval.FusedIndex` with the card's weight.
     """
-    from keras_gen.helpdesk.encoder import load_retriever
+    import os
+
+    from keras_gen.helpdesk.encoder import RETRIEVER_DIR, load_retriever
     from keras_gen.helpdesk.sections import unique_sections
 
-    sections = unique_sections() if sections is None else list(sections)
-    return fused_index(sections, load_retriever(), tfidf=tfidf)
+    if sections is not None or tfidf is not None or not os.path.isdir(RETRIEVER_DIR):
+        sections = unique_sections() if sections is None else list(sections)
+        return fused_index(sections, load_retriever(), tfidf=tfidf)
+    # The default call is cached per process while the folder's files are
+    # unchanged: encoding every section is most of a `keras-gen chat` call.
+    with os.scandir(RETRIEVER_DIR) as entries:
+        state = tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size)
+                             for e in entries))
+    if _SHIPPED.get("state") != state:
+        _SHIPPED.clear()
+        _SHIPPED["index"] = fused_index(unique_sections(), load_retriever())
+        _SHIPPED["state"] = state
+    return _SHIPPED["index"]
+
+
+#: :func:`shipped_index`'s default index, with the retriever folder's state.
+_SHIPPED: dict = {}
