@@ -158,6 +158,21 @@ def read_verified(
     return b"".join(chunks)
 
 
+def folder_state(folder: str) -> tuple:
+    """The folder's files as sorted ``(name, mtime_ns, size)``: a cheap "changed?" key.
+
+    Per-process caches of something loaded from a folder compare it before
+    reusing what they hold.
+
+    Example:
+        >>> folder_state(tempfile.mkdtemp())
+        ()
+    """
+    with os.scandir(folder) as entries:
+        stats = [(entry.name, entry.stat()) for entry in entries]
+    return tuple(sorted((name, st.st_mtime_ns, st.st_size) for name, st in stats))
+
+
 def sha256_file(path: str, chunk_bytes: int = 1 << 20) -> str:
     """SHA-256 of a file's bytes, as 64 hex digits, read in chunks.
 

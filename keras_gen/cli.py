@@ -360,18 +360,13 @@ def run_data_check(download: bool) -> int:
 _LOADED: dict = {}
 
 
-def _folder_state(folder: str) -> tuple:
-    with os.scandir(folder) as entries:
-        stats = [(entry.name, entry.stat()) for entry in entries]
-    return tuple(sorted((name, st.st_mtime_ns, st.st_size) for name, st in stats))
-
-
 def _load_pretrained_once(folder: str):
     """``load_pretrained(folder)``, reused while the folder's files are unchanged."""
+    from keras_gen._files import folder_state
     from keras_gen.pretrained import load_pretrained
 
     path = os.path.realpath(folder)
-    state = _folder_state(path)
+    state = folder_state(path)
     cached = _LOADED.get(path)
     if cached is not None and cached[0] == state:
         return cached[1]

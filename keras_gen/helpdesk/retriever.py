@@ -225,6 +225,7 @@ def shipped_index(sections=None, tfidf: HelpIndex | None = None) -> FusedIndex:
     """
     import os
 
+    from keras_gen._files import folder_state
     from keras_gen.helpdesk.encoder import RETRIEVER_DIR, load_retriever
     from keras_gen.helpdesk.sections import unique_sections
 
@@ -233,9 +234,7 @@ def shipped_index(sections=None, tfidf: HelpIndex | None = None) -> FusedIndex:
         return fused_index(sections, load_retriever(), tfidf=tfidf)
     # The default call is cached per process while the folder's files are
     # unchanged: encoding every section is most of a `keras-gen chat` call.
-    with os.scandir(RETRIEVER_DIR) as entries:
-        state = tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size)
-                             for e in entries))
+    state = folder_state(RETRIEVER_DIR)
     if _SHIPPED.get("state") != state:
         _SHIPPED.clear()
         _SHIPPED["index"] = fused_index(unique_sections(), load_retriever())
