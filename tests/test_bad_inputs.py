@@ -648,12 +648,17 @@ def test_ctrl_c_during_save_pretrained_never_loses_the_model(tmp_path):
     lines = []
     try:
         assert replies.get(timeout=300) == "READY"
-        delays = np.random.default_rng(0).uniform(0.0, 0.3, size=12)
-        for delay in delays:  # Ctrl-C at 12 random moments of the save loop
+        # Ctrl-C at random moments of the save loop until 6 interrupts were
+        # answered (at most 24 tries): Python may drop one silently or with a
+        # note (below), and how many it drops varies with the machine's load.
+        delays = np.random.default_rng(0).uniform(0.0, 0.3, size=24)
+        for delay in delays:
+            if len(lines) >= 6:
+                break
             time.sleep(delay)
             process.send_signal(signal.SIGINT)
             try:
-                reply = replies.get(timeout=30)
+                reply = replies.get(timeout=10)
             except queue.Empty:  # no reply and nothing said: the loop goes on
                 continue
             # Python drops a KeyboardInterrupt raised in a __del__ or a gc
