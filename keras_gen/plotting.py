@@ -34,6 +34,18 @@ def _to_display(images) -> np.ndarray:
     return images
 
 
+def _grid_layout(images, ncols):
+    """``(images ready to show, columns, rows)``, checked: at least one image."""
+    images = _to_display(images)
+    n = len(images)
+    if n == 0:
+        raise ValueError("Expected at least one image. Received: 0 images")
+    if ncols is not None:
+        check_int("ncols", ncols, minimum=1)
+    ncols = ncols or math.ceil(math.sqrt(n))
+    return images, ncols, math.ceil(n / ncols)
+
+
 def image_grid(
     images,
     ncols: int | None = None,
@@ -56,14 +68,7 @@ def image_grid(
     Example:
         >>> fig = image_grid(np.zeros((4, 28, 28, 1)), title="blank")
     """
-    images = _to_display(images)
-    n = len(images)
-    if n == 0:
-        raise ValueError("Expected at least one image. Received: 0 images")
-    if ncols is not None:
-        check_int("ncols", ncols, minimum=1)
-    ncols = ncols or math.ceil(math.sqrt(n))
-    nrows = math.ceil(n / ncols)
+    images, ncols, nrows = _grid_layout(images, ncols)
     # Captions get their own strip above each row, so they never overlap the
     # images of the row above.
     caption = 0.25 if labels is not None else 0.0
@@ -75,7 +80,7 @@ def image_grid(
     )
     for index, ax in enumerate(axes.flat):
         ax.axis("off")
-        if index < n:
+        if index < len(images):
             ax.imshow(images[index], cmap="gray", vmin=0, vmax=1)
             if labels is not None:
                 ax.set_title(str(labels[index]), fontsize=7)
@@ -121,14 +126,7 @@ def save_image_grid(images, path, **kwargs) -> str:
 
 def _tiled_figure(images, ncols=None, title=None, labels=None, scale=1.0):
     """:func:`image_grid`'s figure (without captions) as one tiled image."""
-    images = _to_display(images)
-    n = len(images)
-    if n == 0:
-        raise ValueError("Expected at least one image. Received: 0 images")
-    if ncols is not None:
-        check_int("ncols", ncols, minimum=1)
-    ncols = ncols or math.ceil(math.sqrt(n))
-    nrows = math.ceil(n / ncols)
+    images, ncols, nrows = _grid_layout(images, ncols)
     title_height = 0.4 if title else 0.0
     height = nrows * scale + title_height
     fig = plt.figure(figsize=(ncols * scale, height))
